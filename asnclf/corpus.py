@@ -21,6 +21,7 @@ from typing import Any
 
 from asnclf.errors import DataFormatError, InputError, LabelError
 from asnclf.labels import ASN_LABELS, OTHER, LabelSet
+from asnclf.models.base import Context
 from asnclf.records import BadRow, iter_records
 
 SPLITS = ("train", "dev", "test")
@@ -198,7 +199,8 @@ class LabeledData:
     articles: list[Article] | None
     sha256: str
     source: str
-    context: list[str] = field(default_factory=list)
+    context: list[Context] | None = None
+    """Per sentence, the previous sentence and the title; None for flat sentence files."""
 
 
 def file_sha256(path: str | Path) -> str:
@@ -237,7 +239,7 @@ def read_labeled(
         articles = [parse_article(r, row, source, label_set) for row, r in records]
         rows = sentence_rows(articles)
         return LabeledData([r["text"] for r in rows], [r["labels"] for r in rows], articles, digest, source,
-                           [r["previous"] for r in rows])
+                           [Context(r["previous"], r["title"]) for r in rows])
     texts, labels = [], []
     for row, record in records:
         if text_field not in record:

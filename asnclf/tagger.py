@@ -10,7 +10,7 @@ import numpy as np
 
 from asnclf.errors import InputError
 from asnclf.labels import OTHER, LabelSet
-from asnclf.models.base import Model
+from asnclf.models.base import Context, ContextLike, Model, clean_context
 from asnclf.validation import ARTICLE_MAX_CHARS, CleanText, clean_text, clean_texts
 
 
@@ -91,13 +91,24 @@ class Tagger:
         info["article_rule"] = "tuned" if self.model.aggregator_ is not None else "default"
         return info
 
-    def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
-        """Sentence probabilities, ``(n, k)`` in label order."""
-        return self._score(clean_texts(texts, max_chars=self.model.max_chars))
+    def predict_proba(self, texts: Sequence[object], *, context: ContextLike = None) -> np.ndarray:
+        """Sentence probabilities, ``(n, k)`` in label order.
 
-    def predict(self, texts: Sequence[object]) -> np.ndarray:
+        Args:
+            texts: sentences.
+            context: per sentence, its :class:`~asnclf.models.base.Context` (previous sentence,
+                title); without it each sentence is scored on its own.
+        """
+        cleaned = clean_texts(texts, max_chars=self.model.max_chars)
+        return self._score(cleaned, clean_context(context, len(cleaned)))
+
+    def predict(self, texts: Sequence[object], *, context: ContextLike = None) -> np.ndarray:
         """Sentence decisions, ``(n, k)`` 0/1 in label order."""
-        return self.model.decide(self.predict_proba(texts))
+        return self.model.decide(self.predict_proba(texts, context=context))
+
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        """Sentence decisions for a probability matrix, with the model's thresholds."""
+        return self.model.decide(probabilities)
 
     def tag(self, text: object) -> ArticleTags:
         """Tag one article (title on the first line, then the body)."""
@@ -122,7 +133,8 @@ class Tagger:
             yield from self._tag_clean(chunk)
 
     # ------------------------------------------------------------------ internals
-    def _score(self, cleaned: Sequence[CleanText], progress: bool = False) -> np.ndarray:
+    def _score(self, cleaned: Sequence[CleanText], context: Sequence[Context] | None = None,
+               progress: bool = False) -> np.ndarray:
         k = len(self.labels)
         out = np.zeros((len(cleaned), k), dtype=np.float32)
         starts = range(0, len(cleaned), self.batch_size)
@@ -131,20 +143,25 @@ class Tagger:
 
             starts = tqdm(starts, desc="scoring", unit="batch")
         for start in starts:
-            out[start:start + self.batch_size] = self.model.predict_proba_clean(cleaned[start:start + self.batch_size])
+            stop = start + self.batch_size
+            out[start:stop] = self.model.predict_proba_clean(cleaned[start:stop], None if context is None else context[start:stop])
         return out
 
     def _tag_clean(self, articles: Sequence[CleanText], progress: bool = False) -> list[ArticleTags]:
         from asnclf.segment import split_sentences
 
         names = self.labels.names
-        spans, units, has_title = [], [], []
+        spans, units, contexts, has_title = [], [], [], []
         for article in articles:
             sentences = [] if article.empty else split_sentences(article.text)
             spans.append(sentences)
-            has_title.append(_first_line_is_title(article.text, sentences))
-            units.extend(clean_text(s.text, max_chars=self.model.max_chars) for s in sentences)
-        probs = self._score(units, progress=progress)
+            titled = _first_line_is_title(article.text, sentences)
+            has_title.append(titled)
+            title = sentences[0].text if titled else ""
+            cleaned = [clean_text(s.text, max_chars=self.model.max_chars) for s in sentences]
+            units.extend(cleaned)
+            contexts.extend(Context(cleaned[i - 1].text if i else "", title) for i in range(len(cleaned)))
+        probs = self._score(units, contexts, progress=progress)
         thresholds = self.model.thresholds_
         assert thresholds is not None
         decided = self.model.decide(probs)

@@ -21,7 +21,7 @@ from asnclf.corpus import Article, LabeledData, read_labeled, sentence_rows, spl
 from asnclf.errors import InputError
 from asnclf.labels import LabelSet, as_label_set
 from asnclf.models import model_class
-from asnclf.models.base import Model
+from asnclf.models.base import Model, clean_context
 from asnclf.thresholds import tune_thresholds
 
 BUNDLED = "bundled"
@@ -82,17 +82,18 @@ def train(
         raise InputError(f"{train_set.source}: no training sentences")
     started = time.perf_counter()
     model = cls(config, label_set)
-    model.fit(train_set.texts, train_set.labels, dev_texts=dev_set.texts, dev_labels=dev_set.labels,
-              data_sha256=train_set.sha256)
+    model.fit(train_set.texts, train_set.labels, context=train_set.context, dev_texts=dev_set.texts,
+              dev_labels=dev_set.labels, dev_context=dev_set.context, data_sha256=train_set.sha256)
     assert model.thresholds_ is not None
     y_dev = label_set.encode(dev_set.labels)
-    dev_probs = model.predict_proba(dev_set.texts)
+    dev_probs = model.predict_proba(dev_set.texts, context=dev_set.context)
     out_of_fold = None
     cross_val = getattr(model, "cross_val_proba", None)
     if cross_val is not None and train_set.articles is not None:
         y_train = label_set.encode(train_set.labels)
-        clean = [str(t) for t in train_set.texts]
-        out_of_fold = cross_val(clean, y_train, groups=_article_ids(train_set))
+        out_of_fold = cross_val(model._texts_for_training(train_set.texts, "texts"), y_train,
+                                context=clean_context(train_set.context, len(train_set.texts)),
+                                groups=_article_ids(train_set))
         if label_set.multi_label:
             # Thresholds from every held-out prediction available, not dev alone: steadier.
             model.thresholds_ = tune_thresholds(np.concatenate([y_train, y_dev]), np.concatenate([out_of_fold, dev_probs]))

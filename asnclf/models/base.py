@@ -6,6 +6,10 @@ declaration, warning, violation_report, sanction). Input goes through
 :mod:`asnclf.validation`; empty text is never shown to the underlying model and gets
 probability 0 for every label.
 
+Every text may come with a :class:`Context` (the sentence before it and the article title):
+labels often depend on it (a sentence that adds a fact to a case story is a
+``violation_report``). Without context a sentence is scored on its own.
+
 A subclass implements ``_fit``, ``_predict_proba``, ``_write`` and ``_read``; this base class
 does validation, thresholds, the manifest and atomic saving.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -26,9 +30,52 @@ from asnclf.errors import ArtifactIntegrityError, InputError, NotFittedError
 from asnclf.labels import LabelSet, as_label_set
 from asnclf.provenance import provenance
 from asnclf.thresholds import tune_thresholds
-from asnclf.validation import SENTENCE_MAX_CHARS, CleanText, clean_texts
+from asnclf.validation import SENTENCE_MAX_CHARS, CleanText, clean_text, clean_texts
 
 LabelsLike = Sequence[Sequence[str]] | np.ndarray
+
+
+class Context(NamedTuple):
+    """What surrounds a sentence in its article.
+
+    Attributes:
+        previous: the sentence before it ("" for the first).
+        title: the article title ("" when unknown).
+    """
+
+    previous: str = ""
+    title: str = ""
+
+
+ContextLike = Sequence[Context] | None
+NO_CONTEXT = Context()
+
+
+class Split(NamedTuple):
+    """Validated training or dev data: texts, ``(n, k)`` 0/1 labels, contexts."""
+
+    texts: list[str]
+    y: np.ndarray
+    context: list[Context]
+
+
+def clean_context(context: ContextLike, n: int, field: str = "context") -> list[Context]:
+    """Validate contexts (one per text) or supply empty ones."""
+    if context is None:
+        return [NO_CONTEXT] * n
+    items = list(context)
+    if len(items) != n:
+        raise InputError(f"{field}: {len(items)} contexts for {n} texts")
+    out = []
+    for row, item in enumerate(items):
+        if isinstance(item, dict):
+            item = Context(item.get("previous") or "", item.get("title") or "")
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise InputError(f"row {row}, field {field!r}: expected a Context(previous, title)")
+        previous = clean_text(item[0], row=row, field=f"{field}.previous").text
+        title = clean_text(item[1], row=row, field=f"{field}.title").text
+        out.append(Context(previous, title))
+    return out
 
 
 class Model(abc.ABC):
@@ -58,8 +105,10 @@ class Model(abc.ABC):
         texts: Sequence[str],
         labels: LabelsLike,
         *,
+        context: ContextLike = None,
         dev_texts: Sequence[str] | None = None,
         dev_labels: LabelsLike | None = None,
+        dev_context: ContextLike = None,
         data_sha256: str | None = None,
     ) -> Model:
         """Train on labelled texts and tune per-label thresholds.
@@ -67,7 +116,8 @@ class Model(abc.ABC):
         Args:
             texts: training texts.
             labels: per text, a list of label names; or an ``(n, k)`` 0/1 matrix.
-            dev_texts, dev_labels: held-out data for thresholds and early stopping; when
+            context: per text, its :class:`Context` (optional).
+            dev_texts, dev_labels, dev_context: held-out data for thresholds and early stopping; when
                 absent, a kind uses its own fallback (e.g. cross-validation).
             data_sha256: hash of the training data, recorded in the manifest.
 
@@ -76,15 +126,17 @@ class Model(abc.ABC):
         """
         train = self._texts_for_training(texts, "texts")
         y = self._label_matrix(labels, len(train), "labels")
-        dev: tuple[list[str], np.ndarray] | None = None
+        train_context = clean_context(context, len(train))
+        dev: Split | None = None
         if dev_texts is not None:
             if dev_labels is None:
                 raise InputError("dev_texts given without dev_labels")
             dev_list = self._texts_for_training(dev_texts, "dev_texts")
-            dev = (dev_list, self._label_matrix(dev_labels, len(dev_list), "dev_labels"))
+            dev = Split(dev_list, self._label_matrix(dev_labels, len(dev_list), "dev_labels"),
+                        clean_context(dev_context, len(dev_list), "dev_context"))
         if len(train) == 0:
             raise InputError("fit needs at least one training text")
-        held_out = self._fit(train, y, dev)
+        held_out = self._fit(Split(train, y, train_context), dev)
         if held_out is not None and self.labels.multi_label:
             self.thresholds_ = tune_thresholds(held_out[0], held_out[1])
         elif self.thresholds_ is None:
@@ -93,31 +145,36 @@ class Model(abc.ABC):
                           "data_sha256": data_sha256, "seed": self.config.seed}
         return self
 
-    def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[object], *, context: ContextLike = None) -> np.ndarray:
         """Per-label probabilities.
+
+        Args:
+            texts: sentences.
+            context: per sentence, its :class:`Context` (optional).
 
         Returns:
             ``float32`` array of shape ``(n, len(self.labels))``; rows of empty texts are 0.
         """
         self._check_fitted()
         cleaned = clean_texts(texts, max_chars=self.max_chars)
-        return self.predict_proba_clean(cleaned)
+        return self.predict_proba_clean(cleaned, clean_context(context, len(cleaned)))
 
-    def predict_proba_clean(self, cleaned: Sequence[CleanText]) -> np.ndarray:
-        """:meth:`predict_proba` for texts that already went through validation."""
+    def predict_proba_clean(self, cleaned: Sequence[CleanText], context: Sequence[Context] | None = None) -> np.ndarray:
+        """:meth:`predict_proba` for texts (and contexts) that already went through validation."""
         output = np.zeros((len(cleaned), len(self.labels)), dtype=np.float32)
         keep = [i for i, c in enumerate(cleaned) if not c.empty]
         if keep:
-            output[keep] = self._predict_proba([cleaned[i].text for i in keep])
+            contexts = [NO_CONTEXT] * len(keep) if context is None else [context[i] for i in keep]
+            output[keep] = self._predict_proba([cleaned[i].text for i in keep], contexts)
         return output
 
-    def predict(self, texts: Sequence[object]) -> np.ndarray:
+    def predict(self, texts: Sequence[object], *, context: ContextLike = None) -> np.ndarray:
         """0/1 label matrix of shape ``(n, len(self.labels))`` (``int8``).
 
         Multi-label: a label is on when its probability reaches its tuned threshold.
         Multi-class: the arg-max label (empty texts get none).
         """
-        return self.decide(self.predict_proba(texts))
+        return self.decide(self.predict_proba(texts, context=context))
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """Turn a probability matrix into a 0/1 matrix with this model's decision rule."""
@@ -192,14 +249,12 @@ class Model(abc.ABC):
 
     # ------------------------------------------------------------------ subclass hooks
     @abc.abstractmethod
-    def _fit(
-        self, texts: list[str], y: np.ndarray, dev: tuple[list[str], np.ndarray] | None
-    ) -> tuple[np.ndarray, np.ndarray] | None:
+    def _fit(self, train: Split, dev: Split | None) -> tuple[np.ndarray, np.ndarray] | None:
         """Train; return ``(y_held_out, scores_held_out)`` to tune thresholds on, or None."""
 
     @abc.abstractmethod
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Probabilities for validated, non-empty texts: ``(n, k)``."""
+    def _predict_proba(self, texts: list[str], context: list[Context]) -> np.ndarray:
+        """Probabilities for validated, non-empty texts (with their contexts): ``(n, k)``."""
 
     @abc.abstractmethod
     def _write(self, directory: Path) -> None:

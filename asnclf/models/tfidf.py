@@ -18,7 +18,7 @@ from scipy import sparse
 from asnclf.artifacts import load_arrays, read_json, save_arrays, write_json
 from asnclf.config import Config
 from asnclf.errors import ArtifactIntegrityError, ConfigError
-from asnclf.models.base import Model
+from asnclf.models.base import NO_CONTEXT, Context, Model, Split
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +34,8 @@ class TfidfConfig(Config):
         sublinear_tf: use ``1 + log(tf)``.
         C: inverse regularisation strength of each logistic regression.
         class_weight: ``"balanced"`` reweights positives by their rarity, or ``"none"``.
+        previous_weight: weight of the previous sentence's words (0 ignores the context).
+        title_weight: weight of the article title's words (0 ignores the title).
         cv_folds: folds of cross-validation used for thresholds when no dev data is given.
         seed: random seed (fold assignment).
     """
@@ -46,6 +48,8 @@ class TfidfConfig(Config):
     sublinear_tf: bool = True
     C: float = 8.0
     class_weight: str = "balanced"
+    previous_weight: float = 0.5
+    title_weight: float = 0.0
     cv_folds: int = 5
 
     def __post_init__(self) -> None:
@@ -59,24 +63,40 @@ class TfidfConfig(Config):
             raise ConfigError(f"C must be > 0, got {self.C}")
         if self.class_weight not in ("balanced", "none"):
             raise ConfigError(f"class_weight must be 'balanced' or 'none', got {self.class_weight!r}")
+        if self.previous_weight < 0 or self.title_weight < 0:
+            raise ConfigError("previous_weight and title_weight must be >= 0")
         if self.cv_folds < 2:
             raise ConfigError(f"cv_folds must be >= 2, got {self.cv_folds}")
 
 
-def _vectorizers(config: TfidfConfig, n_texts: int) -> tuple[Any, Any]:
+def _blocks(config: TfidfConfig) -> list[tuple[str, str, Any]]:
+    """Feature blocks as ``(name, source, weight)``: the sentence's words and characters, and
+    the words of its context (previous sentence, title) when their weight is above zero."""
+    blocks = [("word", "text", 1.0), ("char", "text", 1.0)]
+    if config.previous_weight > 0:
+        blocks.append(("previous", "previous", config.previous_weight))
+    if config.title_weight > 0:
+        blocks.append(("title", "title", config.title_weight))
+    return blocks
+
+
+def _vectorizer(config: TfidfConfig, name: str, n_texts: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    min_df = min(config.min_df, max(1, n_texts))
-    word = TfidfVectorizer(
-        analyzer="word", ngram_range=tuple(config.word_ngrams), lowercase=True, min_df=min_df,
-        max_features=config.max_word_features, sublinear_tf=config.sublinear_tf, dtype=np.float32,
-        token_pattern=r"(?u)\b\w+\b",
-    )
-    char = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=tuple(config.char_ngrams), lowercase=True, min_df=min_df,
-        max_features=config.max_char_features, sublinear_tf=config.sublinear_tf, dtype=np.float32,
-    )
-    return word, char
+    common = dict(lowercase=True, min_df=min(config.min_df, max(1, n_texts)), sublinear_tf=config.sublinear_tf,
+                  dtype=np.float32)
+    if name == "char":
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config.char_ngrams),
+                               max_features=config.max_char_features, **common)
+    ngrams = tuple(config.word_ngrams) if name == "word" else (1, 1)
+    return TfidfVectorizer(analyzer="word", ngram_range=ngrams, token_pattern=r"(?u)\b\w+\b",
+                           max_features=config.max_word_features, **common)
+
+
+def _source(texts: list[str], context: list[Context], source: str) -> list[str]:
+    if source == "text":
+        return texts
+    return [c.previous if source == "previous" else c.title for c in context]
 
 
 class TfidfModel(Model):
@@ -88,87 +108,98 @@ class TfidfModel(Model):
 
     def __init__(self, config: TfidfConfig | None = None, labels: Any = None) -> None:
         super().__init__(config, labels)
-        self.word_: Any = None
-        self.char_: Any = None
+        self.vectorizers_: dict[str, Any] = {}
         self.coef_: np.ndarray | None = None
         self.intercept_: np.ndarray | None = None
 
     # ------------------------------------------------------------------ training
-    def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        return sparse.hstack([self.word_.transform(texts), self.char_.transform(texts)], format="csr")
+    def _features(self, texts: list[str], context: list[Context], fit: bool = False) -> sparse.csr_matrix:
+        blocks = []
+        for name, source, weight in _blocks(self.config):
+            if fit:
+                self.vectorizers_[name] = _vectorizer(self.config, name, len(texts))
+            vectorizer = self.vectorizers_[name]
+            values = _source(texts, context, source)
+            block = vectorizer.fit_transform(values) if fit else vectorizer.transform(values)
+            blocks.append(block * weight if weight != 1.0 else block)
+        return sparse.hstack(blocks, format="csr")
 
-    def _train(self, texts: list[str], y: np.ndarray) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    def _train(self, data: Split) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        word, char = _vectorizers(self.config, len(texts))
-        features = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)], format="csr")
-        coef = np.zeros((y.shape[1], features.shape[1]), dtype=np.float32)
-        intercept = np.zeros(y.shape[1], dtype=np.float32)
+        features = self._features(data.texts, data.context, fit=True)
+        y = data.y
+        k = y.shape[1]
+        coef = np.zeros((k, features.shape[1]), dtype=np.float32)
+        intercept = np.zeros(k, dtype=np.float32)
         weight = "balanced" if self.config.class_weight == "balanced" else None
-        for j in range(y.shape[1]):
-            column = y[:, j]
-            if column.min() == column.max():
-                # A label that is always or never present: a constant, confident bias.
-                intercept[j] = 8.0 if column[0] else -8.0
-                continue
-            if not self.labels.multi_label:
-                break
-            classifier = LogisticRegression(C=self.config.C, class_weight=weight, max_iter=2000, solver="liblinear",
-                                            random_state=self.config.seed)
-            classifier.fit(features, column)
-            coef[j] = classifier.coef_[0]
-            intercept[j] = classifier.intercept_[0]
-        if not self.labels.multi_label:
-            classifier = LogisticRegression(C=self.config.C, class_weight=weight, max_iter=2000,
-                                            random_state=self.config.seed)
+        if self.labels.multi_label:
+            for j in range(k):
+                column = y[:, j]
+                if column.min() == column.max():
+                    # A label that is always or never present: a constant, confident bias.
+                    intercept[j] = 8.0 if column[0] else -8.0
+                    continue
+                classifier = LogisticRegression(C=self.config.C, class_weight=weight, max_iter=2000,
+                                                solver="liblinear", random_state=self.config.seed)
+                classifier.fit(features, column)
+                coef[j], intercept[j] = classifier.coef_[0], classifier.intercept_[0]
+        else:
             target = y.argmax(axis=1)
-            classifier.fit(features, target)
-            coef = np.zeros((y.shape[1], features.shape[1]), dtype=np.float32)
-            intercept = np.full(y.shape[1], -30.0, dtype=np.float32)
-            if len(classifier.classes_) == 2:
-                # scikit-learn keeps one row for two classes: expand it to one row per class.
-                coef[classifier.classes_[1]], intercept[classifier.classes_[1]] = classifier.coef_[0] / 2, classifier.intercept_[0] / 2
-                coef[classifier.classes_[0]], intercept[classifier.classes_[0]] = -classifier.coef_[0] / 2, -classifier.intercept_[0] / 2
+            intercept[:] = -30.0  # classes absent from training are never predicted
+            if len(set(target)) == 1:
+                intercept[target[0]] = 0.0
             else:
-                coef[classifier.classes_] = classifier.coef_
-                intercept[classifier.classes_] = classifier.intercept_
-        return word, char, coef, intercept
+                classifier = LogisticRegression(C=self.config.C, class_weight=weight, max_iter=2000,
+                                                random_state=self.config.seed)
+                classifier.fit(features, target)
+                classes = classifier.classes_
+                if len(classes) == 2:
+                    # scikit-learn keeps one row for two classes: split it into one row per class.
+                    coef[classes[1]], intercept[classes[1]] = classifier.coef_[0] / 2, classifier.intercept_[0] / 2
+                    coef[classes[0]], intercept[classes[0]] = -classifier.coef_[0] / 2, -classifier.intercept_[0] / 2
+                else:
+                    coef[classes], intercept[classes] = classifier.coef_, classifier.intercept_
+        self.coef_, self.intercept_ = coef, intercept
 
-    def _fit(self, texts, y, dev):
-        self.word_, self.char_, self.coef_, self.intercept_ = self._train(texts, y)
+    def _fit(self, train, dev):
+        self._train(train)
         if not self.labels.multi_label:
             return None
         if dev is not None:
-            return dev[1], self._predict_proba(dev[0])
-        return y, self.cross_val_proba(texts, y)
+            return dev.y, self._predict_proba(dev.texts, dev.context)
+        return train.y, self.cross_val_proba(train.texts, train.y, context=train.context)
 
-    def cross_val_proba(self, texts: list[str], y: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    def cross_val_proba(
+        self, texts: list[str], y: np.ndarray, *, context: list[Context] | None = None, groups: np.ndarray | None = None
+    ) -> np.ndarray:
         """Out-of-fold probabilities on the training data (for thresholds and aggregation).
 
         Args:
             texts: training texts.
             y: ``(n, k)`` 0/1 matrix.
+            context: per text, its context.
             groups: optional group ids (e.g. article ids) kept within one fold.
         """
         from sklearn.model_selection import GroupKFold, KFold
 
+        context = context if context is not None else [NO_CONTEXT] * len(texts)
         folds = min(self.config.cv_folds, len(texts))
         if groups is not None:
-            splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
-            split = splitter.split(texts, groups=groups)
+            split = GroupKFold(n_splits=min(folds, len(set(groups)))).split(texts, groups=groups)
         else:
             split = KFold(n_splits=folds, shuffle=True, random_state=self.config.seed).split(texts)
         out = np.zeros(y.shape, dtype=np.float32)
         for train_index, test_index in split:
             fold = TfidfModel(self.config, self.labels)
-            fold.word_, fold.char_, fold.coef_, fold.intercept_ = fold._train([texts[i] for i in train_index], y[train_index])
-            out[test_index] = fold._predict_proba([texts[i] for i in test_index])
+            fold._train(Split([texts[i] for i in train_index], y[train_index], [context[i] for i in train_index]))
+            out[test_index] = fold._predict_proba([texts[i] for i in test_index], [context[i] for i in test_index])
         return out
 
     # ------------------------------------------------------------------ inference
-    def _predict_proba(self, texts):
+    def _predict_proba(self, texts, context):
         assert self.coef_ is not None and self.intercept_ is not None
-        logits = np.asarray(self._features(texts) @ self.coef_.T) + self.intercept_
+        logits = np.asarray(self._features(texts, context) @ self.coef_.T) + self.intercept_
         if self.labels.multi_label:
             return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
         logits = logits - logits.max(axis=1, keepdims=True)
@@ -178,34 +209,32 @@ class TfidfModel(Model):
     # ------------------------------------------------------------------ artifact
     def _write(self, directory: Path) -> None:
         assert self.coef_ is not None and self.intercept_ is not None
-        vocab = {}
-        for name, vectorizer in (("word", self.word_), ("char", self.char_)):
-            terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
-            vocab[name] = terms
-        write_json(directory / "vocabulary.json", vocab)
-        save_arrays(directory / "weights.safetensors", {
-            "word_idf": self.word_.idf_.astype(np.float32),
-            "char_idf": self.char_.idf_.astype(np.float32),
-            "coef": self.coef_.astype(np.float32),
-            "intercept": self.intercept_.astype(np.float32),
-        })
+        vocabulary = {}
+        arrays = {"coef": self.coef_.astype(np.float32), "intercept": self.intercept_.astype(np.float32)}
+        for name, vectorizer in self.vectorizers_.items():
+            vocabulary[name] = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+            arrays[f"{name}_idf"] = vectorizer.idf_.astype(np.float32)
+        write_json(directory / "vocabulary.json", vocabulary)
+        save_arrays(directory / "weights.safetensors", arrays)
 
     def _read(self, directory: Path, manifest: dict[str, Any]) -> None:
-        vocab = read_json(directory / "vocabulary.json")
+        vocabulary = read_json(directory / "vocabulary.json")
         arrays = load_arrays(directory / "weights.safetensors")
         try:
-            word_terms, char_terms = vocab["word"], vocab["char"]
-            coef, intercept = arrays["coef"], arrays["intercept"]
-            n_features = len(word_terms) + len(char_terms)
-            if coef.shape != (len(self.labels), n_features) or intercept.shape != (len(self.labels),):
-                raise ValueError(f"weights of shape {coef.shape} do not fit {n_features} features")
-            self.word_, self.char_ = _vectorizers(self.config, 1)
-            for vectorizer, terms, idf in ((self.word_, word_terms, arrays["word_idf"]), (self.char_, char_terms, arrays["char_idf"])):
+            n_features = 0
+            for name, _, _ in _blocks(self.config):
+                terms, idf = vocabulary[name], arrays[f"{name}_idf"]
                 if len(terms) != len(idf):
-                    raise ValueError("vocabulary and idf lengths differ")
+                    raise ValueError(f"{name}: vocabulary and idf lengths differ")
+                vectorizer = _vectorizer(self.config, name, 1)
                 vectorizer.vocabulary = {term: i for i, term in enumerate(terms)}
                 vectorizer.vocabulary_ = vectorizer.vocabulary
                 vectorizer.idf_ = idf.astype(np.float32)
+                self.vectorizers_[name] = vectorizer
+                n_features += len(terms)
+            coef, intercept = arrays["coef"], arrays["intercept"]
+            if coef.shape != (len(self.labels), n_features) or intercept.shape != (len(self.labels),):
+                raise ValueError(f"weights of shape {coef.shape} do not fit {n_features} features")
         except (KeyError, TypeError, ValueError) as error:
             raise ArtifactIntegrityError(f"{directory}: malformed tfidf model ({error})") from None
         self.coef_, self.intercept_ = coef, intercept
