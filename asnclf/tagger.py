@@ -118,11 +118,12 @@ class Tagger:
         """Tag many articles; sentences of all of them are scored together in batches."""
         if isinstance(texts, (str, bytes)):
             raise InputError("tag_many expects a sequence of articles; use tag() for one article")
-        cleaned = [clean_text(t, row=i, max_chars=ARTICLE_MAX_CHARS) for i, t in enumerate(texts)]
-        return self._tag_clean(cleaned, progress=progress)
+        return self._tag_clean(clean_texts(texts, max_chars=ARTICLE_MAX_CHARS), progress=progress)
 
     def iter_tag(self, texts: Iterable[object], *, chunk_size: int = 64) -> Iterator[ArticleTags]:
         """Tag a stream of articles in chunks, in constant memory."""
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+            raise InputError(f"iter_tag expects an iterable of articles, got a {type(texts).__name__}")
         chunk: list[CleanText] = []
         for i, text in enumerate(texts):
             chunk.append(clean_text(text, row=i, max_chars=ARTICLE_MAX_CHARS))

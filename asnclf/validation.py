@@ -17,7 +17,7 @@ from asnclf.errors import InputError
 SENTENCE_MAX_CHARS = 2_000
 """Characters of one sentence that are scored; longer text is cut (and flagged)."""
 
-ARTICLE_MAX_CHARS = 20_000
+ARTICLE_MAX_CHARS = 15_000
 """Characters of one article that are split and scored; longer text is cut (and flagged)."""
 
 _SURROGATES = re.compile("[\ud800-\udfff]")

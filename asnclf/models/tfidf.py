@@ -17,7 +17,7 @@ from scipy import sparse
 
 from asnclf.artifacts import load_arrays, read_json, save_arrays, write_json
 from asnclf.config import Config
-from asnclf.errors import ArtifactIntegrityError, ConfigError
+from asnclf.errors import ArtifactIntegrityError, ConfigError, InputError
 from asnclf.models.base import NO_CONTEXT, Context, Model, Split
 
 
@@ -49,7 +49,7 @@ class TfidfConfig(Config):
     C: float = 8.0
     class_weight: str = "balanced"
     previous_weight: float = 0.5
-    title_weight: float = 0.0
+    title_weight: float = 0.3
     cv_folds: int = 5
 
     def __post_init__(self) -> None:
@@ -120,7 +120,16 @@ class TfidfModel(Model):
                 self.vectorizers_[name] = _vectorizer(self.config, name, len(texts))
             vectorizer = self.vectorizers_[name]
             values = _source(texts, context, source)
-            block = vectorizer.fit_transform(values) if fit else vectorizer.transform(values)
+            try:
+                block = vectorizer.fit_transform(values) if fit else vectorizer.transform(values)
+            except ValueError:
+                if not fit:
+                    raise
+                # No term to learn (plain texts without context, or no words at all): scikit-learn
+                # refuses an empty vocabulary, so the block keeps one placeholder term, all zeros in
+                # training and hence weight 0.
+                vectorizer.set_params(min_df=1).fit(["asnclf_empty_block"])
+                block = vectorizer.transform(values)
             blocks.append(block * weight if weight != 1.0 else block)
         return sparse.hstack(blocks, format="csr")
 
@@ -184,9 +193,14 @@ class TfidfModel(Model):
         from sklearn.model_selection import GroupKFold, KFold
 
         context = context if context is not None else [NO_CONTEXT] * len(texts)
-        folds = min(self.config.cv_folds, len(texts))
+        folds = min(self.config.cv_folds, len(texts) if groups is None else len(set(groups)))
+        if folds < 2:
+            unit = "texts" if groups is None else "articles"
+            raise InputError(
+                f"cross-validation needs at least 2 training {unit}, got {folds}; add data or pass dev data"
+            )
         if groups is not None:
-            split = GroupKFold(n_splits=min(folds, len(set(groups)))).split(texts, groups=groups)
+            split = GroupKFold(n_splits=folds).split(texts, groups=groups)
         else:
             split = KFold(n_splits=folds, shuffle=True, random_state=self.config.seed).split(texts)
         out = np.zeros(y.shape, dtype=np.float32)

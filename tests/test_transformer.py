@@ -1,0 +1,163 @@
+"""The transformer model kind, on a tiny random BERT built offline from a config."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("peft")
+
+from asnclf.errors import BackboneError, ConfigError  # noqa: E402
+from asnclf.models import load_model  # noqa: E402
+from asnclf.models.base import Context  # noqa: E402
+from asnclf.models.transformer import TransformerConfig, TransformerModel  # noqa: E402
+from asnclf.tagger import Tagger  # noqa: E402
+from tests.tiny_bert import build_tiny_bert  # noqa: E402
+
+SENTENCES = [
+    ("Ratusan ASN membacakan ikrar netralitas di halaman kantor bupati.", ["declaration"]),
+    ("Para camat menandatangani pakta integritas netralitas.", ["declaration"]),
+    ("Bawaslu mengimbau ASN tidak mengunggah foto bersama calon.", ["warning"]),
+    ("ASN dilarang menghadiri kegiatan kampanye.", ["warning"]),
+    ("Bawaslu menerima laporan dugaan kepala sekolah ikut berkampanye.", ["violation_report"]),
+    ("Sebanyak 12 ASN telah dilaporkan ke BKN.", ["violation_report"]),
+    ("BKN menjatuhkan sanksi penundaan kenaikan pangkat kepada dua ASN.", ["sanction"]),
+    ("Cuaca cerah sepanjang hari di kota itu.", []),
+]
+TEXTS = [t for t, _ in SENTENCES]
+LABELS = [labels for _, labels in SENTENCES]
+CONTEXT = [Context(TEXTS[i - 1] if i else "", "Netralitas ASN") for i in range(len(TEXTS))]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny") / "bert")
+
+
+def small_config(tiny_bert, **overrides) -> TransformerConfig:
+    settings = dict(backbone=str(tiny_bert), prefix="", max_length=32, context_tokens=8, batch_size=4, epochs=30,
+                    learning_rate=5e-3, head_learning_rate=5e-2, lora_r=4, lora_alpha=8, train_layers=1,
+                    patience=100, dropout=0.0, lora_dropout=0.0, num_threads=1, warmup_ratio=0.0)
+    settings.update(overrides)
+    return TransformerConfig(**settings)
+
+
+def fit(config: TransformerConfig) -> TransformerModel:
+    model = TransformerModel(config)
+    model.fit(TEXTS, LABELS, context=CONTEXT, dev_texts=TEXTS, dev_labels=LABELS, dev_context=CONTEXT)
+    return model
+
+
+@pytest.mark.parametrize("method,train_layers", [("lora", 1), ("lora", 0), ("frozen_embeddings", 1), ("head", 0)])
+def test_transformer_overfitting_IO(tiny_bert, tmp_path, method, train_layers):
+    model = fit(small_config(tiny_bert, method=method, train_layers=train_layers,
+                             epochs=60 if method == "head" else 30))
+    predicted = model.predict(TEXTS, context=CONTEXT)
+    expected = model.labels.encode(LABELS)
+    if method != "head":  # a linear head on a random frozen encoder cannot be expected to fit
+        assert (predicted == expected).mean() >= 0.9
+    before = model.predict_proba(TEXTS, context=CONTEXT)
+    model.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    assert np.array_equal(before, loaded.predict_proba(TEXTS, context=CONTEXT))
+    one_by_one = np.concatenate([loaded.predict_proba([t], context=[c]) for t, c in zip(TEXTS, CONTEXT)])
+    assert np.abs(one_by_one - before).max() < 1e-5
+    permutation = np.random.default_rng(0).permutation(len(TEXTS))
+    permuted = loaded.predict_proba([TEXTS[i] for i in permutation], context=[CONTEXT[i] for i in permutation])
+    assert np.abs(permuted - before[permutation]).max() < 1e-5
+
+
+def test_transformer_artifact_holds_only_trained_weights(tiny_bert, tmp_path):
+    model = fit(small_config(tiny_bert, epochs=2))
+    model.save(tmp_path / "model")
+    names = set(model.trained_state_)
+    assert names and all("lora_" in n or n.startswith("head.") for n in names)
+    manifest = load_model(tmp_path / "model").manifest_
+    assert manifest["backbone"]["sha256"] == model.backbone_["sha256"]
+
+
+def test_transformer_same_seed_same_weights(tiny_bert):
+    config = small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1)
+    first, second = fit(config), fit(config)
+    assert first.trained_state_.keys() == second.trained_state_.keys()
+    for name in first.trained_state_:
+        assert np.array_equal(first.trained_state_[name], second.trained_state_[name]), name
+    assert first.history_ == second.history_ or [h["dev_macro_f1"] for h in first.history_] == [
+        h["dev_macro_f1"] for h in second.history_]
+
+
+@pytest.mark.parametrize("stop_after", [3, 5])
+def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after):
+    straight = fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1))
+    checkpoint = str(tmp_path / "checkpoint")
+    fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint,
+                     max_steps=stop_after))
+    resumed = fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint))
+    for name in straight.trained_state_:
+        assert np.array_equal(straight.trained_state_[name], resumed.trained_state_[name]), name
+    assert resumed.training_["steps"] == straight.training_["steps"]
+
+
+def test_transformer_resume_refuses_other_settings(tiny_bert, tmp_path):
+    checkpoint = str(tmp_path / "checkpoint")
+    fit(small_config(tiny_bert, epochs=2, checkpoint_dir=checkpoint, max_steps=1))
+    with pytest.raises(ConfigError, match="another configuration"):
+        fit(small_config(tiny_bert, epochs=2, checkpoint_dir=checkpoint, learning_rate=1e-3))
+
+
+def test_transformer_checkpoint_has_no_pickle(tiny_bert, tmp_path):
+    checkpoint = tmp_path / "checkpoint"
+    fit(small_config(tiny_bert, epochs=1, checkpoint_dir=str(checkpoint)))
+    suffixes = {p.suffix for p in checkpoint.iterdir()}
+    assert suffixes <= {".json", ".safetensors"}
+
+
+def test_transformer_refuses_a_different_base(tiny_bert, tmp_path):
+    model = fit(small_config(tiny_bert, epochs=1))
+    model.save(tmp_path / "model")
+    other = build_tiny_bert(tmp_path / "other", seed=1)
+    shutil.rmtree(tiny_bert.parent / "swap", ignore_errors=True)
+    shutil.copytree(tiny_bert, tiny_bert.parent / "swap")
+    try:
+        shutil.rmtree(tiny_bert)
+        shutil.copytree(other, tiny_bert)
+        with pytest.raises(BackboneError, match="not the one|different"):
+            load_model(tmp_path / "model")
+    finally:
+        shutil.rmtree(tiny_bert)
+        shutil.copytree(tiny_bert.parent / "swap", tiny_bert)
+
+
+def test_transformer_missing_base_is_a_clear_error(tiny_bert, tmp_path):
+    with pytest.raises(BackboneError):
+        TransformerModel(small_config(tiny_bert, backbone=str(tmp_path / "nowhere"))).fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize("field,value", [("context", "nearby"), ("method", "full"), ("max_length", 2)])
+def test_transformer_config_rejects_bad_values(field, value):
+    with pytest.raises(ConfigError):
+        TransformerConfig(**{field: value})
+
+
+def test_transformer_long_text_cost_is_bounded(tiny_bert):
+    tagger = Tagger(fit(small_config(tiny_bert, epochs=1)))
+    paragraph = " ".join(TEXTS) + " "
+    short, huge = (paragraph * 200)[:10_000], paragraph * (10_000_000 // len(paragraph))
+
+    def best_time(text: str) -> float:
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            result = tagger.tag(text)
+            timings.append(time.perf_counter() - started)
+        return min(timings), result
+
+    best_time(short)
+    short_time, _ = best_time(short)
+    huge_time, result = best_time(huge)
+    assert result.truncated
+    assert huge_time <= 2 * short_time + 0.05
