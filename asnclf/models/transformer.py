@@ -249,7 +249,15 @@ class TransformerModel(Model):
         y = torch.tensor(train.y, dtype=torch.float32)
         positives = train.y.sum(axis=0)
         pos_weight = np.clip((len(train.y) - positives) / np.maximum(positives, 1), 1.0, config.pos_weight_cap)
-        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32))
+        if self.labels.multi_label:
+            loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32))
+        else:
+            # One label per item: softmax cross-entropy, classes weighted by their rarity.
+            class_weight = torch.tensor(len(train.y) / np.maximum(positives, 1) / len(positives), dtype=torch.float32)
+            cross_entropy = torch.nn.CrossEntropyLoss(weight=class_weight.clamp(max=config.pos_weight_cap))
+
+            def loss_fn(logits: Any, target: Any) -> Any:
+                return cross_entropy(logits, target.argmax(dim=1))
         trainable = self._trainable()
         head = [p for n, p in trainable.items() if n.startswith("head.")]
         body_decay = [p for n, p in trainable.items() if not n.startswith("head.") and p.ndim > 1]
@@ -337,6 +345,8 @@ class TransformerModel(Model):
         from sklearn.metrics import f1_score
 
         probabilities = self._probabilities(dev_encoded, dev_cache)
+        if not self.labels.multi_label:
+            return float(f1_score(dev.y.argmax(axis=1), probabilities.argmax(axis=1), average="macro", zero_division=0))
         thresholds = tune_thresholds(dev.y, probabilities)
         return float(f1_score(dev.y, probabilities >= thresholds, average="macro", zero_division=0))
 
