@@ -103,10 +103,19 @@ class ArticleAggregator:
         n_features = FEATURES_PER_LABEL * k + 1
         coef = np.zeros((k, n_features))
         coef[np.arange(k), np.arange(k)] = 1.0
-        return cls(tuple(label_names), np.asarray(sentence_thresholds, dtype=np.float64), tuple(label_names),
-                   np.zeros(n_features), np.ones(n_features), coef, np.zeros(k))
+        return cls(
+            tuple(label_names),
+            np.asarray(sentence_thresholds, dtype=np.float64),
+            tuple(label_names),
+            np.zeros(n_features),
+            np.ones(n_features),
+            coef,
+            np.zeros(k),
+        )
 
-    def decide(self, probs: np.ndarray, sentence_thresholds: np.ndarray, has_title: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    def decide(
+        self, probs: np.ndarray, sentence_thresholds: np.ndarray, has_title: bool
+    ) -> tuple[np.ndarray, np.ndarray, str]:
         """Article scores ``(k,)``, 0/1 labels ``(k,)`` and the primary label of one article."""
         k = len(self.label_names)
         scores = probs.max(axis=0) if len(probs) else np.zeros(k)
@@ -116,8 +125,7 @@ class ArticleAggregator:
         features = (article_features(probs, sentence_thresholds, has_title) - self.mean) / self.scale
         logits = self.coef @ features + self.intercept
         # The primary is one of the labels the article carries (or other, if the model says so).
-        allowed = [i for i, c in enumerate(self.primary_classes)
-                   if c == OTHER or labels[self.label_names.index(c)]]
+        allowed = [i for i, c in enumerate(self.primary_classes) if c == OTHER or labels[self.label_names.index(c)]]
         best = max(allowed, key=lambda i: logits[i]) if allowed else None
         primary = self.primary_classes[best] if best is not None else self.label_names[int(scores.argmax())]
         return scores, labels, primary
@@ -137,16 +145,23 @@ class ArticleAggregator:
     def from_dict(cls, data: dict[str, Any], source: str = "aggregator") -> ArticleAggregator:
         try:
             aggregator = cls(
-                tuple(data["label_names"]), np.asarray(data["thresholds"], dtype=np.float64),
-                tuple(data["primary_classes"]), np.asarray(data["mean"], dtype=np.float64),
-                np.asarray(data["scale"], dtype=np.float64), np.asarray(data["coef"], dtype=np.float64),
+                tuple(data["label_names"]),
+                np.asarray(data["thresholds"], dtype=np.float64),
+                tuple(data["primary_classes"]),
+                np.asarray(data["mean"], dtype=np.float64),
+                np.asarray(data["scale"], dtype=np.float64),
+                np.asarray(data["coef"], dtype=np.float64),
                 np.asarray(data["intercept"], dtype=np.float64),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ArtifactIntegrityError(f"{source}: malformed aggregator ({error})") from None
         k, n = len(aggregator.label_names), FEATURES_PER_LABEL * len(aggregator.label_names) + 1
-        if (aggregator.thresholds.shape != (k,) or aggregator.mean.shape != (n,) or aggregator.scale.shape != (n,)
-                or aggregator.coef.shape != (len(aggregator.primary_classes), n)
-                or aggregator.intercept.shape != (len(aggregator.primary_classes),)):
+        if (
+            aggregator.thresholds.shape != (k,)
+            or aggregator.mean.shape != (n,)
+            or aggregator.scale.shape != (n,)
+            or aggregator.coef.shape != (len(aggregator.primary_classes), n)
+            or aggregator.intercept.shape != (len(aggregator.primary_classes),)
+        ):
             raise ArtifactIntegrityError(f"{source}: aggregator arrays do not fit its label set")
         return aggregator

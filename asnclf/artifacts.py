@@ -158,9 +158,7 @@ def read_manifest(directory: str | os.PathLike[str], *, verify: bool = True) -> 
             f"{manifest.get('versions', {}).get('asnclf', '?')})"
         )
     listed = manifest["files"]
-    present = {
-        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
-    } - {MANIFEST}
+    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()} - {MANIFEST}
     unlisted = sorted(present - set(listed))
     if unlisted:
         raise ArtifactIntegrityError(f"{directory}: files not in the manifest: {unlisted}")
@@ -170,9 +168,7 @@ def read_manifest(directory: str | os.PathLike[str], *, verify: bool = True) -> 
             if not path.is_file():
                 raise ArtifactIntegrityError(f"{directory}: file {name} listed in the manifest is missing")
             if sha256_file(path) != expected:
-                raise ArtifactIntegrityError(
-                    f"{path}: sha256 does not match the manifest (file corrupt or modified)"
-                )
+                raise ArtifactIntegrityError(f"{path}: sha256 does not match the manifest (file corrupt or modified)")
     return manifest
 
 
@@ -207,9 +203,7 @@ def save_directory(
         write_files(temporary)
         refuse_unsafe_files(temporary)
         files = {
-            p.relative_to(temporary).as_posix(): sha256_file(p)
-            for p in sorted(temporary.rglob("*"))
-            if p.is_file()
+            p.relative_to(temporary).as_posix(): sha256_file(p) for p in sorted(temporary.rglob("*")) if p.is_file()
         }
         for name in files:
             with open(temporary / name, "rb") as handle:

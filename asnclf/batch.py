@@ -97,8 +97,16 @@ class _Writer:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pylist([{**r, "sentences": json.dumps(r.get("sentences", []), ensure_ascii=False),
-                                           "scores": json.dumps(r["scores"])} for r in rows])
+            table = pa.Table.from_pylist(
+                [
+                    {
+                        **r,
+                        "sentences": json.dumps(r.get("sentences", []), ensure_ascii=False),
+                        "scores": json.dumps(r["scores"]),
+                    }
+                    for r in rows
+                ]
+            )
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.path, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))

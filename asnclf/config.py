@@ -27,8 +27,7 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
-            for f in dataclasses.fields(self)
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in dataclasses.fields(self)
         }
 
     def sha256(self) -> str:

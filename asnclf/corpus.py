@@ -97,7 +97,9 @@ def _label_tuple(value: Any, row: int, key: str, source: str, label_set: LabelSe
         raise DataFormatError(f"{source}, row {row}, field {key!r}: expected a list of label names")
     unknown = [v for v in value if v not in label_set.names]
     if unknown:
-        raise LabelError(f"{source}, row {row}, field {key!r}: unknown label(s) {unknown}; known labels are {list(label_set.names)}")
+        raise LabelError(
+            f"{source}, row {row}, field {key!r}: unknown label(s) {unknown}; known labels are {list(label_set.names)}"
+        )
     return tuple(value)
 
 
@@ -111,10 +113,17 @@ def parse_article(record: dict[str, Any], row: int, source: str, label_set: Labe
         where = f"sentences[{i}]"
         if not isinstance(sentence, dict) or not isinstance(sentence.get("text"), str):
             raise DataFormatError(f"{source}, row {row}, field '{where}.text': expected a string")
-        parsed.append(LabeledSentence(sentence["text"], _label_tuple(sentence.get("labels"), row, f"{where}.labels", source, label_set)))
+        parsed.append(
+            LabeledSentence(
+                sentence["text"], _label_tuple(sentence.get("labels"), row, f"{where}.labels", source, label_set)
+            )
+        )
     primary = record.get("primary", OTHER)
     if primary not in (*label_set.names, OTHER):
-        raise LabelError(f"{source}, row {row}, field 'primary': unknown label {primary!r}; known labels are {[*label_set.names, OTHER]}")
+        raise LabelError(
+            f"{source}, row {row}, field 'primary': unknown label {primary!r}; "
+            f"known labels are {[*label_set.names, OTHER]}"
+        )
     known = {"id", "title", "title_labels", "sentences", "primary", "date", "region", "style"}
     return Article(
         id=str(record.get("id", row)),
@@ -150,23 +159,34 @@ def sentence_rows(articles: Iterable[Article]) -> list[dict[str, Any]]:
     for article in articles:
         previous = ""
         for position, unit in enumerate(article.units):
-            rows.append({
-                "article_id": article.id,
-                "position": position,
-                "is_title": bool(article.title) and position == 0,
-                "text": unit.text,
-                "labels": list(unit.labels),
-                "title": article.title,
-                "previous": previous,
-            })
+            rows.append(
+                {
+                    "article_id": article.id,
+                    "position": position,
+                    "is_title": bool(article.title) and position == 0,
+                    "text": unit.text,
+                    "labels": list(unit.labels),
+                    "title": article.title,
+                    "previous": previous,
+                }
+            )
             previous = unit.text
     return rows
 
 
 def article_rows(articles: Iterable[Article]) -> list[dict[str, Any]]:
     return [
-        {"id": a.id, "title": a.title, "text": a.text, "labels": list(a.labels), "primary": a.primary,
-         "date": a.date, "region": a.region, "style": a.style, "n_sentences": len(a.units)}
+        {
+            "id": a.id,
+            "title": a.title,
+            "text": a.text,
+            "labels": list(a.labels),
+            "primary": a.primary,
+            "date": a.date,
+            "region": a.region,
+            "style": a.style,
+            "n_sentences": len(a.units),
+        }
         for a in articles
     ]
 
@@ -238,8 +258,14 @@ def read_labeled(
     if records and "sentences" in records[0][1]:
         articles = [parse_article(r, row, source, label_set) for row, r in records]
         rows = sentence_rows(articles)
-        return LabeledData([r["text"] for r in rows], [r["labels"] for r in rows], articles, digest, source,
-                           [Context(r["previous"], r["title"]) for r in rows])
+        return LabeledData(
+            [r["text"] for r in rows],
+            [r["labels"] for r in rows],
+            articles,
+            digest,
+            source,
+            [Context(r["previous"], r["title"]) for r in rows],
+        )
     texts, labels = [], []
     for row, record in records:
         if text_field not in record:
@@ -262,7 +288,10 @@ def _flat_labels(record: dict[str, Any], row: int, source: str, label_set: Label
             names = [value]
         unknown = [n for n in names if n not in label_set.names]
         if unknown:
-            raise LabelError(f"{source}, row {row}, field {label_field!r}: unknown label(s) {unknown}; known labels are {list(label_set.names)}")
+            raise LabelError(
+                f"{source}, row {row}, field {label_field!r}: unknown label(s) {unknown}; "
+                f"known labels are {list(label_set.names)}"
+            )
         return [str(n) for n in names]
     columns = [name for name in label_set.names if name in record]
     if not columns:

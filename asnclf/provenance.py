@@ -11,7 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_PACKAGES = ("asnclf", "numpy", "scikit-learn", "safetensors", "torch", "transformers", "tokenizers", "peft", "datasets")
+_PACKAGES = (
+    "asnclf",
+    "numpy",
+    "scikit-learn",
+    "safetensors",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "peft",
+    "datasets",
+)
 
 
 def library_versions() -> dict[str, str]:
@@ -36,7 +46,10 @@ def git_revision(start: Path | None = None) -> str | None:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
@@ -73,6 +86,6 @@ def provenance(**extra: Any) -> dict[str, Any]:
     return {
         "versions": library_versions(),
         "git_revision": git_revision(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         **extra,
     }

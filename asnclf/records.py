@@ -36,8 +36,17 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
             raise DataFormatError(f"unknown format {fmt!r}; known formats are {list(FORMATS)}")
         return fmt
     suffix = Path(str(path)).suffix.lower().lstrip(".")
-    aliases = {"json": "jsonl", "ndjson": "jsonl", "txt": "txt", "text": "txt", "csv": "csv", "tsv": "csv",
-               "parquet": "parquet", "pq": "parquet", "jsonl": "jsonl"}
+    aliases = {
+        "json": "jsonl",
+        "ndjson": "jsonl",
+        "txt": "txt",
+        "text": "txt",
+        "csv": "csv",
+        "tsv": "csv",
+        "parquet": "parquet",
+        "pq": "parquet",
+        "jsonl": "jsonl",
+    }
     if str(path) == "-":
         return "txt"
     if suffix not in aliases:
@@ -54,7 +63,9 @@ def _open_text(path: str | Path) -> IO[str]:
         raise DataFormatError(f"{path}: cannot open ({error.strerror})") from None
 
 
-def iter_records(path: str | Path, fmt: str | None = None, *, text_field: str = "text") -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+def iter_records(
+    path: str | Path, fmt: str | None = None, *, text_field: str = "text"
+) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Yield ``(row, record)`` from a file.
 
     Text files yield one record ``{text_field: line}`` per non-blank line; use JSONL for
@@ -89,7 +100,10 @@ def _iter_jsonl(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]
         except json.JSONDecodeError as error:
             yield row, BadRow(row, f"invalid JSON ({error.msg} at column {error.colno})")
             continue
-        yield row, value if isinstance(value, dict) else BadRow(row, f"expected a JSON object, got {type(value).__name__}")
+        yield (
+            row,
+            value if isinstance(value, dict) else BadRow(row, f"expected a JSON object, got {type(value).__name__}"),
+        )
 
 
 def _iter_csv(handle: IO[str], delimiter: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:

@@ -134,8 +134,9 @@ class Tagger:
             yield from self._tag_clean(chunk)
 
     # ------------------------------------------------------------------ internals
-    def _score(self, cleaned: Sequence[CleanText], context: Sequence[Context] | None = None,
-               progress: bool = False) -> np.ndarray:
+    def _score(
+        self, cleaned: Sequence[CleanText], context: Sequence[Context] | None = None, progress: bool = False
+    ) -> np.ndarray:
         k = len(self.labels)
         out = np.zeros((len(cleaned), k), dtype=np.float32)
         starts = range(0, len(cleaned), self.batch_size)
@@ -145,7 +146,9 @@ class Tagger:
             starts = tqdm(starts, desc="scoring", unit="batch")
         for start in starts:
             stop = start + self.batch_size
-            out[start:stop] = self.model.predict_proba_clean(cleaned[start:stop], None if context is None else context[start:stop])
+            out[start:stop] = self.model.predict_proba_clean(
+                cleaned[start:stop], None if context is None else context[start:stop]
+            )
         return out
 
     def _tag_clean(self, articles: Sequence[CleanText], progress: bool = False) -> list[ArticleTags]:
@@ -171,19 +174,31 @@ class Tagger:
             if not sentences:
                 results.append(ArticleTags([], OTHER, dict.fromkeys(names, 0.0), [], True, article.truncated))
                 continue
-            p = probs[offset:offset + len(sentences)]
-            d = decided[offset:offset + len(sentences)]
+            p = probs[offset : offset + len(sentences)]
+            d = decided[offset : offset + len(sentences)]
             offset += len(sentences)
             scores, labels, primary = self.aggregator.decide(p, thresholds, title)
             tagged = [
-                SentenceTags(s.text, s.start, s.end, [names[j] for j in np.flatnonzero(row)],
-                             {n: round(float(v), 6) for n, v in zip(names, probs_row)}, title and i == 0)
+                SentenceTags(
+                    s.text,
+                    s.start,
+                    s.end,
+                    [names[j] for j in np.flatnonzero(row)],
+                    {n: round(float(v), 6) for n, v in zip(names, probs_row)},
+                    title and i == 0,
+                )
                 for i, (s, row, probs_row) in enumerate(zip(sentences, d, p))
             ]
-            results.append(ArticleTags(
-                [names[j] for j in np.flatnonzero(labels)], primary,
-                {n: round(float(v), 6) for n, v in zip(names, scores)}, tagged, False, article.truncated,
-            ))
+            results.append(
+                ArticleTags(
+                    [names[j] for j in np.flatnonzero(labels)],
+                    primary,
+                    {n: round(float(v), 6) for n, v in zip(names, scores)},
+                    tagged,
+                    False,
+                    article.truncated,
+                )
+            )
         return results
 
 

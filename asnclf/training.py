@@ -45,7 +45,7 @@ def _per_article(articles: Sequence[Article], probs: np.ndarray) -> list[np.ndar
     out, offset = [], 0
     for article in articles:
         n = len(article.units)
-        out.append(probs[offset:offset + n])
+        out.append(probs[offset : offset + n])
         offset += n
     return out
 
@@ -82,8 +82,15 @@ def train(
         raise InputError(f"{train_set.source}: no training sentences")
     started = time.perf_counter()
     model = cls(config, label_set)
-    model.fit(train_set.texts, train_set.labels, context=train_set.context, dev_texts=dev_set.texts,
-              dev_labels=dev_set.labels, dev_context=dev_set.context, data_sha256=train_set.sha256)
+    model.fit(
+        train_set.texts,
+        train_set.labels,
+        context=train_set.context,
+        dev_texts=dev_set.texts,
+        dev_labels=dev_set.labels,
+        dev_context=dev_set.context,
+        data_sha256=train_set.sha256,
+    )
     assert model.thresholds_ is not None
     y_dev = label_set.encode(dev_set.labels)
     dev_probs = model.predict_proba(dev_set.texts, context=dev_set.context)
@@ -91,12 +98,17 @@ def train(
     cross_val = getattr(model, "cross_val_proba", None)
     if cross_val is not None and train_set.articles is not None:
         y_train = label_set.encode(train_set.labels)
-        out_of_fold = cross_val(model._texts_for_training(train_set.texts, "texts"), y_train,
-                                context=clean_context(train_set.context, len(train_set.texts)),
-                                groups=_article_ids(train_set))
+        out_of_fold = cross_val(
+            model._texts_for_training(train_set.texts, "texts"),
+            y_train,
+            context=clean_context(train_set.context, len(train_set.texts)),
+            groups=_article_ids(train_set),
+        )
         if label_set.multi_label:
             # Thresholds from every held-out prediction available, not dev alone: steadier.
-            model.thresholds_ = tune_thresholds(np.concatenate([y_train, y_dev]), np.concatenate([out_of_fold, dev_probs]))
+            model.thresholds_ = tune_thresholds(
+                np.concatenate([y_train, y_dev]), np.concatenate([out_of_fold, dev_probs])
+            )
     if label_set.multi_label and train_set.articles is not None and dev_set.articles is not None:
         articles = list(dev_set.articles)
         probs = _per_article(dev_set.articles, dev_probs)
@@ -104,17 +116,27 @@ def train(
             articles = list(train_set.articles) + articles
             probs = _per_article(train_set.articles, out_of_fold) + probs
         model.aggregator_ = ArticleAggregator.fit(
-            probs, [bool(a.title) for a in articles], label_set.encode([a.labels for a in articles]),
-            [a.primary for a in articles], label_set.names, model.thresholds_, seed=model.config.seed,
+            probs,
+            [bool(a.title) for a in articles],
+            label_set.encode([a.labels for a in articles]),
+            [a.primary for a in articles],
+            label_set.names,
+            model.thresholds_,
+            seed=model.config.seed,
         )
-    model.training_.update({
-        "dev_data_sha256": dev_set.sha256,
-        "train_source": BUNDLED if train_data is None else Path(train_data).name,
-        "dev_source": BUNDLED if dev_data is None else Path(dev_data).name,
-        "wall_time_s": round(time.perf_counter() - started, 1),
-        "article_rule": "tuned on " + ("out-of-fold train + dev" if out_of_fold is not None else "dev") + " articles"
-        if model.aggregator_ is not None else "default",
-    })
+    model.training_.update(
+        {
+            "dev_data_sha256": dev_set.sha256,
+            "train_source": BUNDLED if train_data is None else Path(train_data).name,
+            "dev_source": BUNDLED if dev_data is None else Path(dev_data).name,
+            "wall_time_s": round(time.perf_counter() - started, 1),
+            "article_rule": "tuned on "
+            + ("out-of-fold train + dev" if out_of_fold is not None else "dev")
+            + " articles"
+            if model.aggregator_ is not None
+            else "default",
+        }
+    )
     if output is not None:
         model.save(output)
     return model

@@ -69,9 +69,7 @@ def clean_text(
     """
     if isinstance(value, (bytes, bytearray)):
         if not decode_bytes:
-            raise InputError(
-                f"{_where(row, field)}: got bytes; decode the text first or pass decode_bytes=True"
-            )
+            raise InputError(f"{_where(row, field)}: got bytes; decode the text first or pass decode_bytes=True")
         value = bytes(value).decode("utf-8", errors="replace")
     if value is None:
         raise InputError(f"{_where(row, field)}: text is missing (None)")
@@ -101,9 +99,7 @@ def clean_texts(
     try:
         iterator = iter(values)
     except TypeError:
-        raise InputError(
-            f"field {field!r}: expected a sequence of texts, got {type(values).__name__}"
-        ) from None
+        raise InputError(f"field {field!r}: expected a sequence of texts, got {type(values).__name__}") from None
     return [
         clean_text(v, row=i, field=field, max_chars=max_chars, decode_bytes=decode_bytes)
         for i, v in enumerate(iterator)

@@ -53,12 +53,14 @@ def measure(model: str, train_kind: str | None, threads: int) -> dict:
     started = time.perf_counter()
     tagger.tag_many(articles)
     article_time = time.perf_counter() - started
-    result.update({
-        "report": report,
-        "sentences_per_s": round(len(texts) / min(timings), 1),
-        "articles_per_s": round(len(articles) / article_time, 2),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    })
+    result.update(
+        {
+            "report": report,
+            "sentences_per_s": round(len(texts) / min(timings), 1),
+            "articles_per_s": round(len(articles) / article_time, 2),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
     return result
 
 
@@ -76,7 +78,8 @@ def markdown(results: list[dict], meta: dict) -> str:
         f"asnclf git {meta['git_revision']}  ",
         "CIs: 95% percentile bootstrap over articles (1000 resamples, seed 0).",
         "",
-        "| model | sentence macro-F1 [95% CI] | sentence micro-F1 | article macro-F1 [95% CI] | primary acc. | sentences/s | articles/s | peak RSS MiB | train s |",
+        "| model | sentence macro-F1 [95% CI] | sentence micro-F1 | article macro-F1 [95% CI] | primary acc. "
+        "| sentences/s | articles/s | peak RSS MiB | train s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -86,9 +89,13 @@ def markdown(results: list[dict], meta: dict) -> str:
             f"{a['macro_f1']:.3f} {ci(a['macro_f1_ci95'])} | {a['primary_accuracy']:.3f} | {r['sentences_per_s']} | "
             f"{r['articles_per_s']} | {r['peak_rss_mib']} | {r.get('train_wall_s', '')} |"
         )
-    lines += ["", "Per label, sentence level (F1 [95% CI]):", "",
-              "| model | " + " | ".join(results[0]["report"]["sentence"]["per_label"]) + " |",
-              "|---|" + "---|" * len(results[0]["report"]["sentence"]["per_label"])]
+    lines += [
+        "",
+        "Per label, sentence level (F1 [95% CI]):",
+        "",
+        "| model | " + " | ".join(results[0]["report"]["sentence"]["per_label"]) + " |",
+        "|---|" + "---|" * len(results[0]["report"]["sentence"]["per_label"]),
+    ]
     for r in results:
         per = r["report"]["sentence"]["per_label"]
         lines.append(f"| {r['model']} | " + " | ".join(f"{v['f1']:.3f} {ci(v['ci95'])}" for v in per.values()) + " |")
@@ -107,7 +114,7 @@ def main() -> int:
         kind = args.one if args.one in args.train else None
         print(json.dumps(measure(args.one, kind, args.threads)))
         return 0
-    from asnclf.corpus import load_articles, split_path, file_sha256, sentence_rows
+    from asnclf.corpus import file_sha256, load_articles, sentence_rows, split_path
     from asnclf.provenance import machine, provenance
 
     results = []
@@ -133,7 +140,9 @@ def main() -> int:
     }
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "asn_models.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1, ensure_ascii=False))
+    (output / "asn_models.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=1, ensure_ascii=False)
+    )
     (output / "asn_models.md").write_text(markdown(results, meta))
     print(markdown(results, meta))
     return 0

@@ -67,8 +67,9 @@ def main() -> int:
     extractor = pipeline("feature-extraction", model=model.network_.encoder, tokenizer=tokenizer, device=-1)
 
     def plain(batch_size: int) -> np.ndarray:
-        states = extractor(strings, batch_size=batch_size, return_tensors=True,
-                           tokenize_kwargs={"add_special_tokens": False})
+        states = extractor(
+            strings, batch_size=batch_size, return_tensors=True, tokenize_kwargs={"add_special_tokens": False}
+        )
         rows = []
         with torch.inference_mode():
             for state, (_, sentence_length) in zip(states, encoded):
@@ -83,8 +84,12 @@ def main() -> int:
     result = {
         "command": "python benchmarks/transformer_speed.py " + " ".join(sys.argv[1:]),
         "model": model.describe() | {"backbone": model.backbone_},
-        "data": {"split": "test", "sha256": file_sha256(split_path("test")), "sentences": n,
-                 "mean_tokens": round(float(np.mean([len(ids) for ids, _ in encoded])), 1)},
+        "data": {
+            "split": "test",
+            "sha256": file_sha256(split_path("test")),
+            "sentences": n,
+            "mean_tokens": round(float(np.mean([len(ids) for ids, _ in encoded])), 1),
+        },
         "threads": args.threads,
         "asnclf_sentences_per_s": round(n / ours_s, 1),
         "pipeline_batch1_sentences_per_s": round(n / plain1_s, 1),

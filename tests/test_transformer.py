@@ -11,12 +11,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from asnclf.errors import BackboneError, ConfigError  # noqa: E402
-from asnclf.models import load_model  # noqa: E402
-from asnclf.models.base import Context  # noqa: E402
-from asnclf.models.transformer import TransformerConfig, TransformerModel  # noqa: E402
-from asnclf.tagger import Tagger  # noqa: E402
-from tests.tiny_bert import build_tiny_bert  # noqa: E402
+from asnclf.errors import BackboneError, ConfigError
+from asnclf.models import load_model
+from asnclf.models.base import Context
+from asnclf.models.transformer import TransformerConfig, TransformerModel
+from asnclf.tagger import Tagger
+from tests.tiny_bert import build_tiny_bert
 
 SENTENCES = [
     ("Ratusan ASN membacakan ikrar netralitas di halaman kantor bupati.", ["declaration"]),
@@ -39,9 +39,24 @@ def tiny_bert(tmp_path_factory):
 
 
 def small_config(tiny_bert, **overrides) -> TransformerConfig:
-    settings = dict(backbone=str(tiny_bert), prefix="", max_length=32, context_tokens=8, batch_size=4, epochs=30,
-                    learning_rate=5e-3, head_learning_rate=5e-2, lora_r=4, lora_alpha=8, train_layers=1,
-                    patience=100, dropout=0.0, lora_dropout=0.0, num_threads=1, warmup_ratio=0.0)
+    settings = dict(
+        backbone=str(tiny_bert),
+        prefix="",
+        max_length=32,
+        context_tokens=8,
+        batch_size=4,
+        epochs=30,
+        learning_rate=5e-3,
+        head_learning_rate=5e-2,
+        lora_r=4,
+        lora_alpha=8,
+        train_layers=1,
+        patience=100,
+        dropout=0.0,
+        lora_dropout=0.0,
+        num_threads=1,
+        warmup_ratio=0.0,
+    )
     settings.update(overrides)
     return TransformerConfig(**settings)
 
@@ -54,8 +69,9 @@ def fit(config: TransformerConfig) -> TransformerModel:
 
 @pytest.mark.parametrize("method,train_layers", [("lora", 1), ("lora", 0), ("frozen_embeddings", 1), ("head", 0)])
 def test_transformer_overfitting_IO(tiny_bert, tmp_path, method, train_layers):
-    model = fit(small_config(tiny_bert, method=method, train_layers=train_layers,
-                             epochs=60 if method == "head" else 30))
+    model = fit(
+        small_config(tiny_bert, method=method, train_layers=train_layers, epochs=60 if method == "head" else 30)
+    )
     predicted = model.predict(TEXTS, context=CONTEXT)
     expected = model.labels.encode(LABELS)
     if method != "head":  # a linear head on a random frozen encoder cannot be expected to fit
@@ -87,15 +103,19 @@ def test_transformer_same_seed_same_weights(tiny_bert):
     for name in first.trained_state_:
         assert np.array_equal(first.trained_state_[name], second.trained_state_[name]), name
     assert first.history_ == second.history_ or [h["dev_macro_f1"] for h in first.history_] == [
-        h["dev_macro_f1"] for h in second.history_]
+        h["dev_macro_f1"] for h in second.history_
+    ]
 
 
 @pytest.mark.parametrize("stop_after", [3, 5])
 def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after):
     straight = fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1))
     checkpoint = str(tmp_path / "checkpoint")
-    fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint,
-                     max_steps=stop_after))
+    fit(
+        small_config(
+            tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint, max_steps=stop_after
+        )
+    )
     resumed = fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint))
     for name in straight.trained_state_:
         assert np.array_equal(straight.trained_state_[name], resumed.trained_state_[name]), name
@@ -125,7 +145,7 @@ def test_transformer_refuses_a_different_base(tiny_bert, tmp_path):
     try:
         shutil.rmtree(tiny_bert)
         shutil.copytree(other, tiny_bert)
-        with pytest.raises(BackboneError, match="not the one|different"):
+        with pytest.raises(BackboneError, match=r"not the one|different"):
             load_model(tmp_path / "model")
     finally:
         shutil.rmtree(tiny_bert)

@@ -83,14 +83,21 @@ def _blocks(config: TfidfConfig) -> list[tuple[str, str, Any]]:
 def _vectorizer(config: TfidfConfig, name: str, n_texts: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    common = dict(lowercase=True, min_df=min(config.min_df, max(1, n_texts)), sublinear_tf=config.sublinear_tf,
-                  dtype=np.float32)
+    common = dict(
+        lowercase=True, min_df=min(config.min_df, max(1, n_texts)), sublinear_tf=config.sublinear_tf, dtype=np.float32
+    )
     if name == "char":
-        return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config.char_ngrams),
-                               max_features=config.max_char_features, **common)
+        return TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(config.char_ngrams), max_features=config.max_char_features, **common
+        )
     ngrams = tuple(config.word_ngrams) if name == "word" else (1, 1)
-    return TfidfVectorizer(analyzer="word", ngram_range=ngrams, token_pattern=r"(?u)\b\w+\b",
-                           max_features=config.max_word_features, **common)
+    return TfidfVectorizer(
+        analyzer="word",
+        ngram_range=ngrams,
+        token_pattern=r"(?u)\b\w+\b",
+        max_features=config.max_word_features,
+        **common,
+    )
 
 
 def _source(texts: list[str], context: list[Context], source: str) -> list[str]:
@@ -149,8 +156,13 @@ class TfidfModel(Model):
                     # A label that is always or never present: a constant, confident bias.
                     intercept[j] = 8.0 if column[0] else -8.0
                     continue
-                classifier = LogisticRegression(C=self.config.C, class_weight=weight, max_iter=2000,
-                                                solver="liblinear", random_state=self.config.seed)
+                classifier = LogisticRegression(
+                    C=self.config.C,
+                    class_weight=weight,
+                    max_iter=2000,
+                    solver="liblinear",
+                    random_state=self.config.seed,
+                )
                 classifier.fit(features, column)
                 coef[j], intercept[j] = classifier.coef_[0], classifier.intercept_[0]
         else:
@@ -159,8 +171,9 @@ class TfidfModel(Model):
             if len(set(target)) == 1:
                 intercept[target[0]] = 0.0
             else:
-                classifier = LogisticRegression(C=self.config.C, class_weight=weight, max_iter=2000,
-                                                random_state=self.config.seed)
+                classifier = LogisticRegression(
+                    C=self.config.C, class_weight=weight, max_iter=2000, random_state=self.config.seed
+                )
                 classifier.fit(features, target)
                 classes = classifier.classes_
                 if len(classes) == 2:

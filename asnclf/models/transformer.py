@@ -162,8 +162,9 @@ class TransformerModel(Model):
         self.backbone_ = identity
         torch.manual_seed(self.config.seed)
         try:
-            encoder = AutoModel.from_pretrained(directory, local_files_only=True, use_safetensors=True,
-                                                trust_remote_code=False, add_pooling_layer=False)
+            encoder = AutoModel.from_pretrained(
+                directory, local_files_only=True, use_safetensors=True, trust_remote_code=False, add_pooling_layer=False
+            )
             tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError) as error:
             raise BackboneError(f"{directory}: cannot load the encoder ({error})") from None
@@ -177,17 +178,24 @@ class TransformerModel(Model):
         if self.config.method == "lora":
             from peft import LoraConfig, get_peft_model
 
-            encoder = get_peft_model(encoder, LoraConfig(
-                r=self.config.lora_r, lora_alpha=self.config.lora_alpha, lora_dropout=self.config.lora_dropout,
-                target_modules=list(self.config.lora_targets), bias="none",
-                layers_to_transform=trained_layers if self.frozen_layers_ else None,
-                layers_pattern="layer" if self.frozen_layers_ else None,
-            ))
+            encoder = get_peft_model(
+                encoder,
+                LoraConfig(
+                    r=self.config.lora_r,
+                    lora_alpha=self.config.lora_alpha,
+                    lora_dropout=self.config.lora_dropout,
+                    target_modules=list(self.config.lora_targets),
+                    bias="none",
+                    layers_to_transform=trained_layers if self.frozen_layers_ else None,
+                    layers_pattern="layer" if self.frozen_layers_ else None,
+                ),
+            )
         elif self.config.method == "frozen_embeddings":
             prefixes = tuple(f"encoder.layer.{i}." for i in trained_layers)
             for name, parameter in encoder.named_parameters():
                 parameter.requires_grad = name.startswith(prefixes) or (
-                    not self.frozen_layers_ and "word_embeddings" not in name)
+                    not self.frozen_layers_ and "word_embeddings" not in name
+                )
         self.network_ = _network(encoder, len(self.labels), self.config.dropout)
         self.tokenizer_ = tokenizer
         self.network_.train(for_training)
@@ -201,8 +209,9 @@ class TransformerModel(Model):
         tokenizer, config = self.tokenizer_, self.config
         first = tokenizer([config.prefix + t for t in texts], add_special_tokens=False)["input_ids"]
         parts: list[list[list[int]]] = [[] for _ in texts]
-        keys = {"none": (), "previous": ("previous",), "title": ("title",),
-                "previous+title": ("previous", "title")}[config.context]
+        keys = {"none": (), "previous": ("previous",), "title": ("title",), "previous+title": ("previous", "title")}[
+            config.context
+        ]
         for key in keys:
             values = [getattr(c, key) for c in context]
             encoded = tokenizer(values, add_special_tokens=False)["input_ids"]
@@ -258,6 +267,7 @@ class TransformerModel(Model):
 
             def loss_fn(logits: Any, target: Any) -> Any:
                 return cross_entropy(logits, target.argmax(dim=1))
+
         trainable = self._trainable()
         head = [p for n, p in trainable.items() if n.startswith("head.")]
         body_decay = [p for n, p in trainable.items() if not n.startswith("head.") and p.ndim > 1]
@@ -299,14 +309,24 @@ class TransformerModel(Model):
                         if checkpoints is not None:
                             checkpoints.save(self, optimizer, scheduler, state)
                         return self._finish(state, dev, dev_encoded, dev_cache, stopped=True)
-                    if checkpoints is not None and config.checkpoint_every and state.step % config.checkpoint_every == 0:
+                    if (
+                        checkpoints is not None
+                        and config.checkpoint_every
+                        and state.step % config.checkpoint_every == 0
+                    ):
                         state.elapsed = time.perf_counter() - started
                         checkpoints.save(self, optimizer, scheduler, state)
                 state.epoch += 1
                 state.batch_in_epoch = 0
                 score = self._dev_score(dev, dev_encoded, dev_cache) if dev is not None else None
-                self.history_.append({"epoch": state.epoch, "step": state.step, "dev_macro_f1": score,
-                                      "elapsed_s": round(time.perf_counter() - started, 1)})
+                self.history_.append(
+                    {
+                        "epoch": state.epoch,
+                        "step": state.step,
+                        "dev_macro_f1": score,
+                        "elapsed_s": round(time.perf_counter() - started, 1),
+                    }
+                )
                 state.history = self.history_
                 if score is None or score > state.best_score:
                     state.best_score = score if score is not None else state.best_score
@@ -336,9 +356,13 @@ class TransformerModel(Model):
         if dev is not None and self.labels.multi_label:
             held_out = dev.y, self._probabilities(dev_encoded, dev_cache)
         self._freeze_for_inference()
-        self.training_extra_ = {"steps": state.step, "epochs_run": state.epoch, "best_dev_macro_f1": state.best_score
-                                if state.best_score > -1 else None, "train_time_s": round(state.elapsed, 1),
-                                "history": self.history_}
+        self.training_extra_ = {
+            "steps": state.step,
+            "epochs_run": state.epoch,
+            "best_dev_macro_f1": state.best_score if state.best_score > -1 else None,
+            "train_time_s": round(state.elapsed, 1),
+            "history": self.history_,
+        }
         return held_out
 
     def _dev_score(self, dev: Split, dev_encoded: Any, dev_cache: Any) -> float:
@@ -350,7 +374,7 @@ class TransformerModel(Model):
         thresholds = tune_thresholds(dev.y, probabilities)
         return float(f1_score(dev.y, probabilities >= thresholds, average="macro", zero_division=0))
 
-    def fit(self, *args: Any, **kwargs: Any) -> Model:  # noqa: D102 - documented on Model.fit
+    def fit(self, *args: Any, **kwargs: Any) -> Model:
         super().fit(*args, **kwargs)
         self.training_.update(getattr(self, "training_extra_", {}))
         return self
@@ -367,7 +391,7 @@ class TransformerModel(Model):
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
         with torch.inference_mode():
             for start in range(0, len(order), self.config.eval_batch_size):
-                indices = order[start:start + self.config.eval_batch_size]
+                indices = order[start : start + self.config.eval_batch_size]
                 batch = self._batch(encoded, indices)
                 hidden = self.network_.bottom(batch["input_ids"], batch["attention_mask"], self.frozen_layers_)
                 for row, i in enumerate(indices):
@@ -393,7 +417,7 @@ class TransformerModel(Model):
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
         with torch.inference_mode():
             for start in range(0, len(order), self.config.eval_batch_size):
-                indices = order[start:start + self.config.eval_batch_size]
+                indices = order[start : start + self.config.eval_batch_size]
                 logits = self._logits(encoded, indices, cache)
                 if self.labels.multi_label:
                     out[indices] = torch.sigmoid(logits).numpy()
@@ -427,13 +451,16 @@ class TransformerModel(Model):
         trainable = self._trainable()
         missing, unexpected = sorted(set(trainable) - set(arrays)), sorted(set(arrays) - set(trainable))
         if missing or unexpected:
-            raise ArtifactIntegrityError(f"{directory}: trained weights do not fit the model "
-                                         f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
+            raise ArtifactIntegrityError(
+                f"{directory}: trained weights do not fit the model "
+                f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
+            )
         with torch.no_grad():
             for name, parameter in trainable.items():
                 if tuple(arrays[name].shape) != tuple(parameter.shape):
-                    raise ArtifactIntegrityError(f"{directory}: {name} has shape {arrays[name].shape}, "
-                                                 f"expected {tuple(parameter.shape)}")
+                    raise ArtifactIntegrityError(
+                        f"{directory}: {name} has shape {arrays[name].shape}, expected {tuple(parameter.shape)}"
+                    )
                 parameter.copy_(torch.from_numpy(arrays[name]))
         history = read_json(directory / "history.json") if (directory / "history.json").is_file() else []
         self.history_ = history if isinstance(history, list) else []
@@ -484,8 +511,9 @@ def _network(encoder: Any, n_labels: int, dropout: float) -> Any:
         def _mask(self, hidden: Any, attention_mask: Any) -> Any:
             from transformers.masking_utils import create_bidirectional_mask
 
-            return create_bidirectional_mask(config=self._bert().config, inputs_embeds=hidden,
-                                             attention_mask=attention_mask)
+            return create_bidirectional_mask(
+                config=self._bert().config, inputs_embeds=hidden, attention_mask=attention_mask
+            )
 
         def bottom(self, input_ids: Any, attention_mask: Any, stop: int) -> Any:
             """Hidden states after the embeddings and the first ``stop`` layers."""
@@ -532,14 +560,14 @@ def _special_layout(tokenizer: Any) -> _Layout:
     i = _find(single, a)
     j = _find(pair, a)
     k = _find(pair, b, start=j + len(a))
-    layout = _Layout(single[:i], single[i + len(a):], pair[:j], pair[j + len(a):k], pair[k + len(b):])
+    layout = _Layout(single[:i], single[i + len(a) :], pair[:j], pair[j + len(a) : k], pair[k + len(b) :])
     tokenizer._asnclf_layout = layout
     return layout
 
 
 def _find(haystack: list[int], needle: list[int], start: int = 0) -> int:
     for i in range(start, len(haystack) - len(needle) + 1):
-        if haystack[i:i + len(needle)] == needle:
+        if haystack[i : i + len(needle)] == needle:
             return i
     raise BackboneError("cannot tell where the tokenizer puts its special tokens")
 
@@ -556,8 +584,8 @@ def _length_sorted_batches(encoded: list[tuple[list[int], int]], batch_size: int
     pool = batch_size * 50
     batches = []
     for start in range(0, len(order), pool):
-        chunk = sorted(order[start:start + pool].tolist(), key=lambda i: len(encoded[i][0]))
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+        chunk = sorted(order[start : start + pool].tolist(), key=lambda i: len(encoded[i][0]))
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
@@ -587,7 +615,9 @@ class _Checkpoints:
         self.directory = directory
 
     def exists(self) -> bool:
-        return (self.directory / "asnclf.json").is_file() or any(self.directory.parent.glob(f".{self.directory.name}.old-*"))
+        return (self.directory / "asnclf.json").is_file() or any(
+            self.directory.parent.glob(f".{self.directory.name}.old-*")
+        )
 
     def save(self, model: TransformerModel, optimizer: Any, scheduler: Any, state: _TrainState) -> None:
         import torch
@@ -627,8 +657,10 @@ class _Checkpoints:
         meta = read_json(self.directory / "checkpoint.json")
         arrays = load_arrays(self.directory / "checkpoint.safetensors")
         if meta.get("config") != model.config.training_identity():
-            raise ConfigError(f"{self.directory}: the checkpoint was made with another configuration; "
-                              "use a new checkpoint_dir or the same settings")
+            raise ConfigError(
+                f"{self.directory}: the checkpoint was made with another configuration; "
+                "use a new checkpoint_dir or the same settings"
+            )
         trainable = model._trainable()
         with torch.no_grad():
             for name, parameter in trainable.items():
@@ -645,8 +677,13 @@ class _Checkpoints:
         scheduler.load_state_dict({**scheduler.state_dict(), **meta["scheduler"]})
         torch.set_rng_state(torch.from_numpy(arrays["rng/torch"].copy()))
         saved = meta["state"]
-        state = _TrainState(**{k: v for k, v in saved.items() if k in {f.name for f in dataclasses.fields(_TrainState)}})
-        state.best = {key.split("/", 1)[1]: torch.from_numpy(array.copy()) for key, array in arrays.items()
-                      if key.startswith("best/")}
+        state = _TrainState(
+            **{k: v for k, v in saved.items() if k in {f.name for f in dataclasses.fields(_TrainState)}}
+        )
+        state.best = {
+            key.split("/", 1)[1]: torch.from_numpy(array.copy())
+            for key, array in arrays.items()
+            if key.startswith("best/")
+        }
         model.history_ = list(state.history)
         return state
