@@ -60,7 +60,8 @@ class TransformerConfig(Config):
         pos_weight_cap: upper bound of each label's positive weight (negatives / positives).
         dropout: dropout on the pooled vector.
         eval_batch_size: sentences per inference batch.
-        num_threads: torch CPU threads (0: torch's default).
+        num_threads: torch CPU threads while training (0: torch's default). Scoring uses
+            whatever the caller set (``torch.set_num_threads``), all cores by default.
         checkpoint_dir: directory for resumable checkpoints ("" for none).
         checkpoint_every: steps between checkpoints (0: at the end of every epoch only).
         max_steps: stop after this many steps in total, checkpointing first (0: no limit);
@@ -427,7 +428,6 @@ class TransformerModel(Model):
         return out
 
     def _predict_proba(self, texts: list[str], context: list[Context]) -> np.ndarray:
-        self._set_threads()
         return self._probabilities(self._encode(texts, context))
 
     # ------------------------------------------------------------------ artifact
@@ -445,7 +445,6 @@ class TransformerModel(Model):
         if not isinstance(expected, dict) or "sha256" not in expected:
             raise ArtifactIntegrityError(f"{directory}: manifest does not name its base encoder")
         self.backbone_ = dict(expected)
-        self._set_threads()
         self._build(for_training=False)
         arrays = load_arrays(directory / "trained.safetensors")
         trainable = self._trainable()
