@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -23,7 +24,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def measure(model: str, train_kind: str | None, threads: int) -> dict:
-    """Everything measured for one model (runs in a child process)."""
+    """Everything measured for one model (runs in a child process).
+
+    Throughput is that of the evaluation's own scoring passes: one over the test sentences
+    with their context, one end to end over the raw article texts.
+    """
     import torch
 
     torch.set_num_threads(threads)
@@ -42,22 +47,11 @@ def measure(model: str, train_kind: str | None, threads: int) -> dict:
     result["load_s"] = round(time.perf_counter() - started, 2)
     data = read_labeled(split_path("test"))
     report = evaluate(tagger, data, n_resamples=1000, seed=0)
-    texts, context = data.texts, data.context
-    tagger.predict_proba(texts[:64], context=context[:64])  # warm-up
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        tagger.predict_proba(texts, context=context)
-        timings.append(time.perf_counter() - started)
-    articles = [a.text for a in data.articles]
-    started = time.perf_counter()
-    tagger.tag_many(articles)
-    article_time = time.perf_counter() - started
     result.update(
         {
             "report": report,
-            "sentences_per_s": round(len(texts) / min(timings), 1),
-            "articles_per_s": round(len(articles) / article_time, 2),
+            "sentences_per_s": round(report["throughput"]["sentences_per_s"], 1),
+            "articles_per_s": round(report["throughput"]["articles_per_s"], 2),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     )
@@ -75,7 +69,7 @@ def markdown(results: list[dict], meta: dict) -> str:
         f"Data: bundled test split, {meta['sentences']} sentences in {meta['articles']} articles "
         f"(sha256 {meta['data_sha256'][:12]}…)  ",
         f"Machine: {meta['machine'].get('cpu_model', '?')}, {meta['threads']} threads; "
-        f"asnclf git {meta['git_revision']}  ",
+        f"asnclf git {meta['git_revision']}; load average at start {meta['load_average_at_start']}  ",
         "CIs: 95% percentile bootstrap over articles (1000 resamples, seed 0).",
         "",
         "| model | sentence macro-F1 [95% CI] | sentence micro-F1 | article macro-F1 [95% CI] | primary acc. "
@@ -117,6 +111,7 @@ def main() -> int:
     from asnclf.corpus import file_sha256, load_articles, sentence_rows, split_path
     from asnclf.provenance import machine, provenance
 
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     results = []
     for model in args.models:
         command = [sys.executable, __file__, "--one", model, "--threads", str(args.threads), "--train", *args.train]
@@ -135,6 +130,7 @@ def main() -> int:
         "articles": len(articles),
         "sentences": len(sentence_rows(articles)),
         "threads": args.threads,
+        "load_average_at_start": load_at_start,
         "machine": machine(),
         **provenance(),
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,7 @@ class TransformerModel(Model):
         """Load the base encoder and tokenizer, add the head (and adapters)."""
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         from asnclf.backbone import backbone_identity, resolve_backbone
 
@@ -162,6 +164,7 @@ class TransformerModel(Model):
             )
         self.backbone_ = identity
         torch.manual_seed(self.config.seed)
+        hf_logging.disable_progress_bar()  # a local load needs no progress bar on every start
         try:
             encoder = AutoModel.from_pretrained(
                 directory, local_files_only=True, use_safetensors=True, trust_remote_code=False, add_pooling_layer=False
@@ -179,18 +182,20 @@ class TransformerModel(Model):
         if self.config.method == "lora":
             from peft import LoraConfig, get_peft_model
 
-            encoder = get_peft_model(
-                encoder,
-                LoraConfig(
-                    r=self.config.lora_r,
-                    lora_alpha=self.config.lora_alpha,
-                    lora_dropout=self.config.lora_dropout,
-                    target_modules=list(self.config.lora_targets),
-                    bias="none",
-                    layers_to_transform=trained_layers if self.frozen_layers_ else None,
-                    layers_pattern="layer" if self.frozen_layers_ else None,
-                ),
-            )
+            with warnings.catch_warnings():  # peft calls an API transformers has deprecated
+                warnings.filterwarnings("ignore", category=FutureWarning)
+                encoder = get_peft_model(
+                    encoder,
+                    LoraConfig(
+                        r=self.config.lora_r,
+                        lora_alpha=self.config.lora_alpha,
+                        lora_dropout=self.config.lora_dropout,
+                        target_modules=list(self.config.lora_targets),
+                        bias="none",
+                        layers_to_transform=trained_layers if self.frozen_layers_ else None,
+                        layers_pattern="layer" if self.frozen_layers_ else None,
+                    ),
+                )
         elif self.config.method == "frozen_embeddings":
             prefixes = tuple(f"encoder.layer.{i}." for i in trained_layers)
             for name, parameter in encoder.named_parameters():
