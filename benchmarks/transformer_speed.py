@@ -28,6 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="transformer")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=400, help="first N test sentences (0: all)")
     parser.add_argument("--output", default=str(HERE / "results"))
     args = parser.parse_args()
 
@@ -46,7 +47,8 @@ def main() -> int:
         print(f"{args.model} is a {model.kind} model, not a transformer", file=sys.stderr)
         return 1
     data = read_labeled(split_path("test"))
-    texts, context = data.texts, data.context
+    limit = args.limit or len(data.texts)
+    texts, context = data.texts[:limit], data.context[:limit]
     encoded = model._encode(texts, context)
     tokenizer = model.tokenizer_
     # The same token sequences as text: special tokens written out are read back as specials.
