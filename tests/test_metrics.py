@@ -218,6 +218,7 @@ def test_metrics_bootstrap_callable_agrees_with_vectorised(grouped: bool) -> Non
     np.testing.assert_allclose(vectorised, looped, atol=1e-12)
 
 
+@pytest.mark.parametrize("kwargs", [{"n_resamples": 0}, {"alpha": 0.0}, {"alpha": 1.0}, {"groups": [0, 1]}])
 def test_metrics_bootstrap_rejects_bad_arguments(kwargs: dict) -> None:
     y_true, y_pred = _noisy_data(10)
     with pytest.raises(InputError):
