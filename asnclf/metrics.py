@@ -221,6 +221,141 @@ def multilabel_scores(y_true: Any, y_pred: Any, labels: LabelSet | Sequence[str]
     }
 
 
+# ---------------------------------------------------------------------------- IndoNLU's definition
+def _class_map(labels: LabelSet) -> tuple[list[str], np.ndarray]:
+    """The classes of a one-of-k task and a ``(k, C)`` 0/1 map from label columns to them.
+
+    Multi-class: every label is its own class. Grouped: a class is a value shared across the
+    groups (``fuel:positive`` and ``price:positive`` are both ``positive``).
+    """
+    if labels.multi_label and not labels.groups:
+        raise InputError("IndoNLU's metric is defined for multi-class and grouped label sets, not multi-label ones")
+    classes = list(dict.fromkeys(labels.value_of(name) for name in labels.names))
+    mapping = np.zeros((len(labels.names), len(classes)))
+    for j, name in enumerate(labels.names):
+        mapping[j, classes.index(labels.value_of(name))] = 1.0
+    return classes, mapping
+
+
+def _pooled_counts(
+    true: np.ndarray, pred: np.ndarray, weights: np.ndarray | None, mapping: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per class: true positives, false positives, false negatives over all (item, choice)
+    pairs, and the number of correct pairs; each ``(..., C)`` (correct: ``(...,)``)."""
+    tp, fp, fn = _counts(true, pred, None if weights is None else weights)
+    return tp @ mapping, fp @ mapping, fn @ mapping, (tp @ mapping).sum(axis=-1)
+
+
+def _present_macro(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, ratio: str) -> np.ndarray:
+    """Macro average over the classes present in gold or prediction (scikit-learn's default)."""
+    present = (tp + fp + fn) > 0
+    if ratio == "f1":
+        per_class = _divide(2 * tp, 2 * tp + fp + fn)
+    elif ratio == "precision":
+        per_class = _divide(tp, tp + fp)
+    else:
+        per_class = _divide(tp, tp + fn)
+    return _divide((per_class * present).sum(axis=-1), present.sum(axis=-1))
+
+
+def indonlu_f1(labels: LabelSet) -> CountMetric:
+    """IndoNLU's F1 for a multi-class or grouped label set, as a :class:`CountMetric`.
+
+    IndoNLU scores its classification tasks with ``sklearn.metrics.f1_score(gold, predicted,
+    average="macro")`` over one class per item (``document_sentiment_metrics_fn``,
+    ``emotion_detection_metrics_fn`` in ``utils/metrics.py`` of github.com/IndoNLP/indonlu), and
+    its aspect-based sentiment tasks (CASA, HoASA) the same way after flattening every
+    (sentence, aspect) pair into one list (``absa_metrics_fn``): so the classes are the
+    sentiment values, pooled over aspects, and the macro average runs over the classes present
+    in gold or prediction. This is that definition, written afresh on the count matrices so
+    that it bootstraps in one matrix product.
+    """
+    _, mapping = _class_map(labels)
+
+    def compute(true: np.ndarray, pred: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        tp, fp, fn, _ = _pooled_counts(true, pred, weights, mapping)
+        return _present_macro(tp, fp, fn, "f1")
+
+    return CountMetric("indonlu_f1", False, compute)
+
+
+def indonlu_scores(y_true: Any, y_pred: Any, labels: LabelSet) -> dict[str, Any]:
+    """IndoNLU's four numbers (F1, accuracy, precision, recall; see :func:`indonlu_f1`).
+
+    Returns:
+        ``{"f1", "accuracy", "precision", "recall", "classes", "pairs"}``: accuracy is the share
+        of correct (item, choice) pairs; ``pairs`` their number (items x groups).
+    """
+    true, pred = _indicator_pair(y_true, y_pred)
+    _check_names(list(labels.names), true.shape[1])
+    classes, mapping = _class_map(labels)
+    tp, fp, fn, correct = _pooled_counts(true, pred, None, mapping)
+    pairs = len(true) * len(labels.choices())
+    return {
+        "f1": float(_present_macro(tp, fp, fn, "f1")),
+        "accuracy": float(correct / pairs),
+        "precision": float(_present_macro(tp, fp, fn, "precision")),
+        "recall": float(_present_macro(tp, fp, fn, "recall")),
+        "classes": classes,
+        "pairs": pairs,
+    }
+
+
+# ---------------------------------------------------------------------------- threshold curves
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
+
+
+def threshold_curves(
+    y_true: Any,
+    probs: Any,
+    labels: LabelSet | Sequence[str],
+    grid: np.ndarray = THRESHOLD_GRID,
+    *,
+    pool: dict[str, Sequence[int]] | None = None,
+) -> dict[str, Any]:
+    """Per label, precision, recall and F1 when the label is on at ``probability >= t``.
+
+    Args:
+        y_true, probs: ``(n, k)`` gold 0/1 matrix and probabilities.
+        labels: the label set or its names.
+        grid: the thresholds.
+        pool: optional name -> label columns whose counts are added up into one more curve each
+            (for a grouped label set: one curve per class, pooled over the groups).
+
+    Returns:
+        ``{"grid": [t...], "per_label": {name: {"precision": [...], "recall": [...], "f1": [...]}}}``,
+        one entry per grid point, plus ``"pooled"`` in the same layout when ``pool`` is given.
+    """
+    names = _names(labels)
+    p = check_probabilities(probs)
+    true = _indicator(y_true, "y_true")
+    if true.shape != p.shape:
+        raise InputError(f"y_true has shape {true.shape} but probs has shape {p.shape}")
+    _check_names(names, true.shape[1])
+    on = p[None, :, :] >= np.asarray(grid)[:, None, None]  # (T, n, k)
+    tp = (on & true[None]).sum(axis=1)
+    fp = (on & ~true[None]).sum(axis=1)
+    fn = (~on & true[None]).sum(axis=1)
+
+    def curves(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str, list[float]]:
+        ratios = {
+            "precision": _divide(tp, tp + fp),
+            "recall": _divide(tp, tp + fn),
+            "f1": _divide(2 * tp, 2 * tp + fp + fn),
+        }
+        return {key: [round(float(v), 4) for v in values] for key, values in ratios.items()}
+
+    out: dict[str, Any] = {
+        "grid": [float(t) for t in grid],
+        "per_label": {name: curves(tp[:, j], fp[:, j], fn[:, j]) for j, name in enumerate(names)},
+    }
+    if pool:
+        out["pooled"] = {
+            name: curves(*(c[:, list(columns)].sum(axis=1) for c in (tp, fp, fn))) for name, columns in pool.items()
+        }
+    return out
+
+
 # ---------------------------------------------------------------------------- bootstrap
 def bootstrap_ci(
     y_true: Any,
@@ -494,6 +629,8 @@ __all__ = [
     "expected_calibration_error",
     "f1_per_label",
     "hamming_loss",
+    "indonlu_f1",
+    "indonlu_scores",
     "label_confusion",
     "macro_f1",
     "micro_f1",
@@ -504,4 +641,5 @@ __all__ = [
     "recall_per_label",
     "reliability_bins",
     "subset_accuracy",
+    "threshold_curves",
 ]

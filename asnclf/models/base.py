@@ -172,7 +172,8 @@ class Model(abc.ABC):
         """0/1 label matrix of shape ``(n, len(self.labels))`` (``int8``).
 
         Multi-label: a label is on when its probability reaches its tuned threshold.
-        Multi-class: the arg-max label (empty texts get none).
+        Multi-class: the arg-max label. Grouped label sets: the arg-max label of every group.
+        Empty texts get no label.
         """
         return self.decide(self.predict_proba(texts, context=context))
 
@@ -180,12 +181,14 @@ class Model(abc.ABC):
         """Turn a probability matrix into a 0/1 matrix with this model's decision rule."""
         self._check_fitted()
         probabilities = np.asarray(probabilities)
-        if self.labels.multi_label:
+        choices = self.labels.choices()
+        if not choices:
             assert self.thresholds_ is not None
             return (probabilities >= self.thresholds_[None, :]).astype(np.int8)
         decided = np.zeros_like(probabilities, dtype=np.int8)
-        nonzero = probabilities.sum(axis=1) > 0
-        decided[np.flatnonzero(nonzero), probabilities[nonzero].argmax(axis=1)] = 1
+        rows = np.flatnonzero(probabilities.sum(axis=1) > 0)
+        for columns in choices:
+            decided[rows, columns[probabilities[rows][:, columns].argmax(axis=1)]] = 1
         return decided
 
     @property
