@@ -357,6 +357,21 @@ def threshold_curves(
 
 
 # ---------------------------------------------------------------------------- bootstrap
+def group_index(groups: Sequence[object] | np.ndarray | None, n: int) -> tuple[np.ndarray, int]:
+    """Map each of ``n`` items to a resampling unit: its group (cluster bootstrap) or itself.
+
+    Returns:
+        ``(group_of_item, n_groups)``: an ``(n,)`` array of group numbers in ``[0, n_groups)``.
+    """
+    if groups is None:
+        return np.arange(n), n
+    keys = np.asarray(groups)
+    if len(keys) != n:
+        raise InputError(f"groups has {len(keys)} entries for {n} items")
+    group_of_item = np.unique(keys, return_inverse=True)[1].reshape(-1)
+    return group_of_item, int(group_of_item.max()) + 1
+
+
 def bootstrap_ci(
     y_true: Any,
     y_pred: Any,
@@ -398,14 +413,7 @@ def bootstrap_ci(
     n = len(true)
     if n == 0:
         raise InputError("no items to bootstrap")
-    if groups is None:
-        group_of_item, n_groups = np.arange(n), n
-    else:
-        keys = np.asarray(groups)
-        if len(keys) != n:
-            raise InputError(f"groups has {len(keys)} entries for {n} items")
-        group_of_item = np.unique(keys, return_inverse=True)[1].reshape(-1)
-        n_groups = int(group_of_item.max()) + 1
+    group_of_item, n_groups = group_index(groups, n)
 
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_resamples, _BOOTSTRAP_CELLS // max(n, n_groups)))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from asnclf.errors import InputError
-from asnclf.metrics import CountMetric, _indicator_pair
+from asnclf.metrics import CountMetric, _indicator_pair, group_index
 
 _CELLS = 4_000_000  # weight-matrix entries per chunk (about 32 MB)
 
@@ -94,14 +94,7 @@ def paired_bootstrap(
     true, a = _indicator_pair(y_true, pred_a)
     _, b = _indicator_pair(y_true, pred_b)
     n = len(true)
-    if groups is None:
-        group_of_item, n_groups = np.arange(n), n
-    else:
-        keys = np.asarray(groups)
-        if len(keys) != n:
-            raise InputError(f"groups has {len(keys)} entries for {n} items")
-        group_of_item = np.unique(keys, return_inverse=True)[1].reshape(-1)
-        n_groups = int(group_of_item.max()) + 1
+    group_of_item, n_groups = group_index(groups, n)
     score_a, score_b = float(metric(true, a)), float(metric(true, b))
     observed = score_a - score_b
     rng = np.random.default_rng(seed)
