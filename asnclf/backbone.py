@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from asnclf.artifacts import FORBIDDEN_SUFFIXES
 from asnclf.errors import BackboneError
 
 __all__ = [
@@ -74,7 +75,6 @@ _HUB_PATTERNS = [
     "sentencepiece.bpe.model",
     "spiece.model",
 ]
-_PICKLE_SUFFIXES = frozenset({".bin", ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"})
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _MARKER = "asnclf-backbone.json"
@@ -188,7 +188,7 @@ def _check_local_dir(path: Path) -> Path:
     if not (path / "config.json").is_file():
         raise BackboneError(f"backbone directory {path} has no config.json: it is not a Hugging Face model")
     if not _safetensors_files(path):
-        pickled = sorted(p.name for p in path.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+        pickled = sorted(p.name for p in path.iterdir() if p.suffix.lower() in FORBIDDEN_SUFFIXES)
         if pickled:
             raise BackboneError(
                 f"backbone directory {path} holds only pickle weights ({', '.join(pickled)}), which can run "
