@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from asnclf.artifacts import FORBIDDEN_SUFFIXES
+from asnclf.artifacts import FORBIDDEN_SUFFIXES, sha256_file
 from asnclf.errors import BackboneError
 
 __all__ = [
@@ -229,11 +229,7 @@ def _file_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _SHA_MEMO:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
-        _SHA_MEMO[key] = digest.hexdigest()
+        _SHA_MEMO[key] = sha256_file(path)
     return _SHA_MEMO[key]
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from asnclf import evaluation, metrics, stats
-from asnclf.artifacts import sha256_json
+from asnclf.artifacts import sha256_json, write_atomic
 from asnclf.benchmark_data import BenchmarkDataMissing, Dataset, DatasetSpec, load_dataset, subsample
 from asnclf.config import Config
 from asnclf.corpus import LabeledData, read_labeled, split_path
@@ -780,14 +780,14 @@ def write_results(
         ("html", to_html(results, summary, pngs)),
     ):
         path = output / f"{stem}.{suffix}"
-        evaluation._write_atomic(path, content.encode("utf-8"))
+        write_atomic(path, content.encode("utf-8"))
         written[suffix] = path
     if pngs:
         directory = output / f"{stem}_figures"
         directory.mkdir(exist_ok=True)
         for (dataset, model), charts in pngs.items():
             for name, png in charts.items():
-                evaluation._write_atomic(directory / f"{dataset}_{model}_{name}.png", png)
+                write_atomic(directory / f"{dataset}_{model}_{name}.png", png)
         written["figures"] = directory
     return written
 

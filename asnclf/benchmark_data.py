@@ -36,7 +36,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from asnclf.corpus import LabeledData, file_sha256
+from asnclf.artifacts import sha256_file
+from asnclf.corpus import LabeledData
 from asnclf.errors import DataFormatError, InputError
 from asnclf.labels import LabelSet
 
@@ -261,7 +262,7 @@ def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> 
         texts, labels = s.reader(path, s.label_set)
         if not texts:
             raise DataFormatError(f"{path}: no rows")
-        digest = file_sha256(path)
+        digest = sha256_file(path)
         splits[split] = LabeledData(texts, labels, None, digest, str(path))
         hashes[split] = {"file": path.name, "sha256": digest, "rows": len(texts)}
     source_file = files["train"].parent / "SOURCE"

@@ -12,13 +12,13 @@ levels:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from asnclf.artifacts import sha256_file
 from asnclf.errors import DataFormatError, InputError, LabelError
 from asnclf.labels import ASN_LABELS, OTHER, LabelSet
 from asnclf.models.base import Context
@@ -223,14 +223,6 @@ class LabeledData:
     """Per sentence, the previous sentence and the title; None for flat sentence files."""
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_labeled(
     path: str | Path,
     *,
@@ -254,7 +246,7 @@ def read_labeled(
         if isinstance(record, BadRow):
             raise DataFormatError(f"{source}, row {row}: {record.reason}")
         records.append((row, record))
-    digest = file_sha256(path)
+    digest = sha256_file(path)
     if records and "sentences" in records[0][1]:
         articles = [parse_article(r, row, source, label_set) for row, r in records]
         rows = sentence_rows(articles)

@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -44,6 +42,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from asnclf import metrics
+from asnclf.artifacts import write_atomic
 from asnclf.corpus import LabeledData
 from asnclf.errors import InputError
 from asnclf.labels import OTHER, LabelSet
@@ -695,7 +694,7 @@ def render_png(report: dict[str, Any], figure: str = "f1", *, dpi: int = 100) ->
 def plot_report(report: dict[str, Any], path_png: str | Path) -> Path:
     """Write the per-label F1 chart (sentence vs article, CI error bars) as a PNG."""
     path = Path(path_png)
-    _write_atomic(path, render_png(report))
+    write_atomic(path, render_png(report))
     return path
 
 
@@ -865,7 +864,7 @@ def write_errors(rows: Sequence[dict[str, Any]], path: str | Path, *, source: st
         raise InputError(f"{path}: error files are .jsonl, .csv or .md, not {suffix or 'without a suffix'!r}")
     if path.parent != Path(""):
         path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, content.encode("utf-8"))
+    write_atomic(path, content.encode("utf-8"))
     return path
 
 
@@ -897,19 +896,6 @@ VISUAL_RENDERERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
 every chart embedded, and each chart of :data:`FIGURES` beyond ``report.png`` as a PNG."""
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Write to a temporary sibling, fsync, then rename over ``path``."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_report(report: dict[str, Any], directory: str | Path, *, visual: bool = False) -> dict[str, Path]:
     """Write every :data:`RENDERERS` file (``report.json``, ``report.md``, ``report.png``).
 
@@ -930,7 +916,7 @@ def write_report(report: dict[str, Any], directory: str | Path, *, visual: bool 
     written = {}
     for name, content in rendered.items():
         path = directory / name
-        _write_atomic(path, content)
+        write_atomic(path, content)
         key = path.suffix.lstrip(".") if name in RENDERERS or name.endswith(".html") else path.stem
         written[key] = path
     return written

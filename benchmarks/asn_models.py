@@ -108,7 +108,8 @@ def main() -> int:
         kind = args.one if args.one in args.train else None
         print(json.dumps(measure(args.one, kind, args.threads)))
         return 0
-    from asnclf.corpus import file_sha256, load_articles, sentence_rows, split_path
+    from asnclf.artifacts import sha256_file
+    from asnclf.corpus import load_articles, sentence_rows, split_path
     from asnclf.provenance import machine, provenance
 
     load_at_start = [round(x, 2) for x in os.getloadavg()]
@@ -126,7 +127,7 @@ def main() -> int:
     articles = load_articles("test")
     meta = {
         "command": "python benchmarks/asn_models.py " + " ".join(sys.argv[1:]),
-        "data_sha256": file_sha256(split_path("test")),
+        "data_sha256": sha256_file(split_path("test")),
         "articles": len(articles),
         "sentences": len(sentence_rows(articles)),
         "threads": args.threads,

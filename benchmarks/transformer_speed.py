@@ -37,7 +37,8 @@ def main() -> int:
     from transformers import pipeline
 
     import asnclf
-    from asnclf.corpus import file_sha256, read_labeled, split_path
+    from asnclf.artifacts import sha256_file
+    from asnclf.corpus import read_labeled, split_path
     from asnclf.provenance import machine, provenance
 
     torch.set_num_threads(args.threads)
@@ -88,7 +89,7 @@ def main() -> int:
         "model": model.describe() | {"backbone": model.backbone_},
         "data": {
             "split": "test",
-            "sha256": file_sha256(split_path("test")),
+            "sha256": sha256_file(split_path("test")),
             "sentences": n,
             "mean_tokens": round(float(np.mean([len(ids) for ids, _ in encoded])), 1),
         },

@@ -16,7 +16,6 @@ import pytest
 
 from asnclf import api
 from asnclf.artifacts import FORMAT_VERSION, MANIFEST, read_manifest, save_directory, sha256_file, sha256_json
-from asnclf.corpus import file_sha256
 from asnclf.errors import (
     ArtifactError,
     ArtifactIntegrityError,
@@ -109,8 +108,8 @@ def test_artifacts_manifest_records_provenance(tfidf_model_dir, small_corpus):
         assert manifest["versions"].get(package), package
     assert manifest["config_sha256"] == sha256_json(manifest["config"])
     assert manifest["training"]["seed"] == manifest["config"]["seed"]
-    assert manifest["training"]["data_sha256"] == file_sha256(small_corpus["train"])
-    assert manifest["training"]["dev_data_sha256"] == file_sha256(small_corpus["dev"])
+    assert manifest["training"]["data_sha256"] == sha256_file(small_corpus["train"])
+    assert manifest["training"]["dev_data_sha256"] == sha256_file(small_corpus["dev"])
     assert "git_revision" in manifest and "created" in manifest
 
 

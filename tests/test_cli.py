@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from asnclf.artifacts import MANIFEST
+from asnclf.artifacts import MANIFEST, sha256_file
 from asnclf.cli import main
-from asnclf.corpus import file_sha256, split_path
+from asnclf.corpus import split_path
 from asnclf.labels import LABELS
 from asnclf.models import load_model
 
@@ -153,7 +153,7 @@ def test_cli_evaluate_json(evaluate_json):
     assert report["model"]["kind"] == "tfidf" and report["model"]["article_rule"] == "tuned"
     data = report["data"]
     assert (data["articles"], data["sentences"]) == (98, 1350)
-    assert data["sha256"] == file_sha256(split_path("test"))
+    assert data["sha256"] == sha256_file(split_path("test"))
     provenance = report["provenance"]
     assert provenance["n_resamples"] == 50 and provenance["seed"] == 0
     assert provenance["data_sha256"] == data["sha256"] and "git_revision" in provenance
@@ -224,7 +224,7 @@ def test_cli_train_then_info(small_corpus, tmp_path, capsys):
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["kind"] == "tfidf" and manifest["path"] == str(output.resolve())
     assert manifest["config"]["cv_folds"] == 2
-    assert manifest["training"]["data_sha256"] == file_sha256(small_corpus["tiny"])
+    assert manifest["training"]["data_sha256"] == sha256_file(small_corpus["tiny"])
     assert set(manifest["files"]) == {"vocabulary.json", "weights.safetensors", "aggregator.json"}
     assert load_model(output).is_fitted
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from asnclf.artifacts import sha256_file
 from asnclf.corpus import (
     article_rows,
-    file_sha256,
     load_articles,
     load_corpus,
     parse_article,
@@ -76,7 +76,7 @@ def test_corpus_read_labeled_corpus_format():
     assert data.articles is not None and len(data.articles) == 42
     assert len(data.texts) == len(data.labels) == len(data.context) == 587
     assert isinstance(data.context[1], Context) and data.context[1].title == data.articles[0].title
-    assert data.sha256 == file_sha256(split_path("dev"))
+    assert data.sha256 == sha256_file(split_path("dev"))
 
 
 # ---------------------------------------------------------------------------- flat files
@@ -114,7 +114,7 @@ def test_corpus_read_labeled_flat_files(tmp_path, fmt, layout):
     assert data.texts == [r["text"] for r in ROWS]
     assert [sorted(labels) for labels in data.labels] == [sorted(r["labels"]) for r in ROWS]
     assert data.articles is None and data.context is None
-    assert data.sha256 == file_sha256(path) and data.source == str(path)
+    assert data.sha256 == sha256_file(path) and data.source == str(path)
 
 
 def test_corpus_read_labeled_custom_fields_and_label_set(tmp_path):
