@@ -81,7 +81,7 @@ def main() -> int:
         return np.stack(rows)
 
     plain(8)
-    plain1_s, plain1 = timed(lambda: plain(1), repeats=1)
+    plain1_s, plain1 = timed(lambda: plain(1), repeats=3)
     plain32_s, plain32 = timed(lambda: plain(32), repeats=2)
     n = len(texts)
     result = {
