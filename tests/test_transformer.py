@@ -157,10 +157,23 @@ def test_transformer_missing_base_is_a_clear_error(tiny_bert, tmp_path):
         TransformerModel(small_config(tiny_bert, backbone=str(tmp_path / "nowhere"))).fit(TEXTS, LABELS)
 
 
-@pytest.mark.parametrize("field,value", [("context", "nearby"), ("method", "full"), ("max_length", 2)])
+@pytest.mark.parametrize(
+    "field,value", [("context", "nearby"), ("method", "full"), ("max_length", 2), ("device", "gpu"), ("device", "cuda:x")]
+)
 def test_transformer_config_rejects_bad_values(field, value):
     with pytest.raises(ConfigError):
         TransformerConfig(**{field: value})
+
+
+def test_transformer_unavailable_device_fails_training_but_not_loading(tiny_bert):
+    import torch
+
+    model = TransformerModel(small_config(tiny_bert, device="cuda:99"))
+    with pytest.raises(ConfigError, match="cuda:99"):
+        model.fit(TEXTS, LABELS)
+    assert model._resolve_device(for_training=False) == torch.device("cpu")
+    automatic = TransformerModel(small_config(tiny_bert, device="auto"))._resolve_device(for_training=True)
+    assert automatic.type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_transformer_long_text_cost_is_bounded(tiny_bert):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 import warnings
 from pathlib import Path
@@ -63,6 +64,9 @@ class TransformerConfig(Config):
         eval_batch_size: sentences per inference batch.
         num_threads: torch CPU threads while training (0: torch's default). Scoring uses
             whatever the caller set (``torch.set_num_threads``), all cores by default.
+        device: where torch runs: ``cpu`` (the default; the shipped model is trained there),
+            ``cuda``/``cuda:N``, or ``auto`` (a GPU when torch sees one). Training on a device
+            torch cannot use is an error; a saved model whose device is missing loads on the CPU.
         checkpoint_dir: directory for resumable checkpoints ("" for none).
         checkpoint_every: steps between checkpoints (0: at the end of every epoch only).
         max_steps: stop after this many steps in total, checkpointing first (0: no limit);
@@ -93,6 +97,7 @@ class TransformerConfig(Config):
     dropout: float = 0.1
     eval_batch_size: int = 64
     num_threads: int = 0
+    device: str = "cpu"
     checkpoint_dir: str = ""
     checkpoint_every: int = 0
     max_steps: int = 0
@@ -114,11 +119,13 @@ class TransformerConfig(Config):
             raise ConfigError("dropout, lora_dropout and warmup_ratio must be in [0, 1)")
         if self.learning_rate <= 0 or self.head_learning_rate <= 0:
             raise ConfigError("learning rates must be > 0")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):
+            raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}")
 
     def training_identity(self) -> dict[str, Any]:
         """The fields that shape the result (a resumed run must match them)."""
         data = self.to_dict()
-        for name in ("checkpoint_dir", "checkpoint_every", "max_steps", "num_threads", "eval_batch_size"):
+        for name in ("checkpoint_dir", "checkpoint_every", "max_steps", "num_threads", "eval_batch_size", "device"):
             data.pop(name)
         return data
 
@@ -138,6 +145,7 @@ class TransformerModel(Model):
         self.history_: list[dict[str, Any]] = []
         self.trained_state_: dict[str, np.ndarray] = {}
         self.frozen_layers_ = 0
+        self.device_: Any = None
 
     # ------------------------------------------------------------------ building
     def _set_threads(self) -> None:
@@ -145,6 +153,25 @@ class TransformerModel(Model):
 
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
+
+    def _resolve_device(self, *, for_training: bool) -> Any:
+        """The torch device of the configuration; a missing accelerator is an error only for training."""
+        import torch
+
+        requested = self.config.device
+        available = {
+            "cpu": True,
+            "cuda": torch.cuda.is_available(),
+            "mps": bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available(),
+        }
+        if requested == "auto":
+            return torch.device("cuda" if available["cuda"] else "cpu")
+        device = torch.device(requested)
+        if available[device.type] and (device.index is None or device.index < torch.cuda.device_count()):
+            return device
+        if for_training:
+            raise ConfigError(f"device {requested!r} is not available to torch here; use device 'cpu' or 'auto'")
+        return torch.device("cpu")
 
     def _build(self, *, for_training: bool) -> None:
         """Load the base encoder and tokenizer, add the head (and adapters)."""
@@ -202,7 +229,8 @@ class TransformerModel(Model):
                 parameter.requires_grad = name.startswith(prefixes) or (
                     not self.frozen_layers_ and "word_embeddings" not in name
                 )
-        self.network_ = _network(encoder, len(self.labels), self.config.dropout)
+        self.device_ = self._resolve_device(for_training=for_training)
+        self.network_ = _network(encoder, len(self.labels), self.config.dropout).to(self.device_)
         self.tokenizer_ = tokenizer
         self.network_.train(for_training)
 
@@ -246,7 +274,8 @@ class TransformerModel(Model):
             ids[row, : len(tokens)] = torch.tensor(tokens)
             mask[row, : len(tokens)] = 1
             pool[row, :sentence_length] = 1.0
-        return {"input_ids": ids, "attention_mask": mask, "pool_mask": pool}
+        device = self.device_
+        return {"input_ids": ids.to(device), "attention_mask": mask.to(device), "pool_mask": pool.to(device)}
 
     # ------------------------------------------------------------------ training
     def _fit(self, train: Split, dev: Split | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -261,14 +290,18 @@ class TransformerModel(Model):
         dev_encoded = self._encode(dev.texts, dev.context) if dev is not None else None
         cache = self._bottom_states(encoded)
         dev_cache = self._bottom_states(dev_encoded) if dev_encoded is not None else None
-        y = torch.tensor(train.y, dtype=torch.float32)
+        y = torch.tensor(train.y, dtype=torch.float32, device=self.device_)
         positives = train.y.sum(axis=0)
         pos_weight = np.clip((len(train.y) - positives) / np.maximum(positives, 1), 1.0, config.pos_weight_cap)
         if self.labels.multi_label:
-            loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32))
+            loss_fn = torch.nn.BCEWithLogitsLoss(
+                pos_weight=torch.tensor(pos_weight, dtype=torch.float32, device=self.device_)
+            )
         else:
             # One label per item: softmax cross-entropy, classes weighted by their rarity.
-            class_weight = torch.tensor(len(train.y) / np.maximum(positives, 1) / len(positives), dtype=torch.float32)
+            class_weight = torch.tensor(
+                len(train.y) / np.maximum(positives, 1) / len(positives), dtype=torch.float32, device=self.device_
+            )
             cross_entropy = torch.nn.CrossEntropyLoss(weight=class_weight.clamp(max=config.pos_weight_cap))
 
             def loss_fn(logits: Any, target: Any) -> Any:
@@ -426,9 +459,9 @@ class TransformerModel(Model):
                 indices = order[start : start + self.config.eval_batch_size]
                 logits = self._logits(encoded, indices, cache)
                 if self.labels.multi_label:
-                    out[indices] = torch.sigmoid(logits).numpy()
+                    out[indices] = torch.sigmoid(logits).cpu().numpy()
                 else:
-                    out[indices] = torch.softmax(logits, dim=-1).numpy()
+                    out[indices] = torch.softmax(logits, dim=-1).cpu().numpy()
         self.network_.train(was_training)
         return out
 
@@ -629,16 +662,18 @@ class _Checkpoints:
         trainable = model._trainable()
         names = list(trainable)
         optimizer_state = optimizer.state_dict()
-        arrays: dict[str, np.ndarray] = {f"weights/{n}": p.detach().numpy() for n, p in trainable.items()}
-        arrays.update({f"best/{n}": t.numpy() for n, t in state.best.items()})
+        arrays: dict[str, np.ndarray] = {f"weights/{n}": p.detach().cpu().numpy() for n, p in trainable.items()}
+        arrays.update({f"best/{n}": t.cpu().numpy() for n, t in state.best.items()})
         scalars: dict[str, dict[str, float]] = {}
         for index, values in optimizer_state["state"].items():
             for key, value in values.items():
                 if torch.is_tensor(value) and value.ndim > 0:
-                    arrays[f"optimizer/{index}/{key}"] = value.numpy()
+                    arrays[f"optimizer/{index}/{key}"] = value.cpu().numpy()
                 else:
                     scalars.setdefault(str(index), {})[key] = float(value)
         arrays["rng/torch"] = torch.get_rng_state().numpy()
+        if model.device_ is not None and model.device_.type == "cuda":
+            arrays["rng/cuda"] = torch.cuda.get_rng_state(model.device_).numpy()
         meta = {
             "config": model.config.training_identity(),
             "parameter_names": names,
@@ -680,6 +715,8 @@ class _Checkpoints:
         optimizer.load_state_dict(optimizer_state)
         scheduler.load_state_dict({**scheduler.state_dict(), **meta["scheduler"]})
         torch.set_rng_state(torch.from_numpy(arrays["rng/torch"].copy()))
+        if "rng/cuda" in arrays and model.device_ is not None and model.device_.type == "cuda":
+            torch.cuda.set_rng_state(torch.from_numpy(arrays["rng/cuda"].copy()), model.device_)
         saved = meta["state"]
         state = _TrainState(
             **{k: v for k, v in saved.items() if k in {f.name for f in dataclasses.fields(_TrainState)}}
