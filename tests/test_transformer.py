@@ -67,10 +67,27 @@ def fit(config: TransformerConfig) -> TransformerModel:
     return model
 
 
-@pytest.mark.parametrize("method,train_layers", [("lora", 1), ("lora", 0), ("frozen_embeddings", 1), ("head", 0)])
-def test_transformer_overfitting_IO(tiny_bert, tmp_path, method, train_layers):
+@pytest.mark.parametrize(
+    "method,train_layers,fusion",
+    [
+        ("lora", 1, "input"),
+        ("lora", 0, "input"),
+        ("frozen_embeddings", 1, "input"),
+        ("head", 0, "input"),
+        ("lora", 1, "late"),
+        ("frozen_embeddings", 1, "late"),
+    ],
+)
+def test_transformer_overfitting_IO(tiny_bert, tmp_path, method, train_layers, fusion):
     model = fit(
-        small_config(tiny_bert, method=method, train_layers=train_layers, epochs=60 if method == "head" else 30)
+        small_config(
+            tiny_bert,
+            method=method,
+            train_layers=train_layers,
+            context_fusion=fusion,
+            context="previous+title",
+            epochs=60 if method == "head" else 30,
+        )
     )
     predicted = model.predict(TEXTS, context=CONTEXT)
     expected = model.labels.encode(LABELS)
@@ -107,16 +124,13 @@ def test_transformer_same_seed_same_weights(tiny_bert):
     ]
 
 
-@pytest.mark.parametrize("stop_after", [3, 5])
-def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after):
-    straight = fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1))
+@pytest.mark.parametrize("stop_after,fusion", [(3, "input"), (5, "input"), (3, "late")])
+def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after, fusion):
+    settings = dict(epochs=3, dropout=0.1, lora_dropout=0.1, context_fusion=fusion)
+    straight = fit(small_config(tiny_bert, **settings))
     checkpoint = str(tmp_path / "checkpoint")
-    fit(
-        small_config(
-            tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint, max_steps=stop_after
-        )
-    )
-    resumed = fit(small_config(tiny_bert, epochs=3, dropout=0.1, lora_dropout=0.1, checkpoint_dir=checkpoint))
+    fit(small_config(tiny_bert, **settings, checkpoint_dir=checkpoint, max_steps=stop_after))
+    resumed = fit(small_config(tiny_bert, **settings, checkpoint_dir=checkpoint))
     for name in straight.trained_state_:
         assert np.array_equal(straight.trained_state_[name], resumed.trained_state_[name]), name
     assert resumed.training_["steps"] == straight.training_["steps"]
@@ -158,7 +172,15 @@ def test_transformer_missing_base_is_a_clear_error(tiny_bert, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "field,value", [("context", "nearby"), ("method", "full"), ("max_length", 2), ("device", "gpu"), ("device", "cuda:x")]
+    "field,value",
+    [
+        ("context", "nearby"),
+        ("method", "full"),
+        ("max_length", 2),
+        ("device", "gpu"),
+        ("device", "cuda:x"),
+        ("context_fusion", "early"),
+    ],
 )
 def test_transformer_config_rejects_bad_values(field, value):
     with pytest.raises(ConfigError):
@@ -176,8 +198,32 @@ def test_transformer_unavailable_device_fails_training_but_not_loading(tiny_bert
     assert automatic.type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def test_transformer_long_text_cost_is_bounded(tiny_bert):
-    tagger = Tagger(fit(small_config(tiny_bert, epochs=1)))
+def test_transformer_late_fusion_encodes_each_text_once(tiny_bert, tmp_path):
+    model = fit(small_config(tiny_bert, epochs=2, context_fusion="late", context="previous+title"))
+    encoded = model._encode(TEXTS, CONTEXT)
+    states = model._bottom_states(encoded)
+    assert len(states) == len(set(TEXTS)) + 1  # every sentence once, serving as its successor's context; the title
+    assert "memory" in model.trained_state_ and model.trained_state_["memory"].shape == (32,)
+    assert np.abs(model.trained_state_["memory"]).max() > 0  # the context marker was trained
+    # The context is read: another previous sentence changes the scores.
+    swapped = [Context(TEXTS[-1], c.title) for c in CONTEXT]
+    assert np.abs(model.predict_proba(TEXTS, context=swapped) - model.predict_proba(TEXTS, context=CONTEXT)).max() > 0
+    # Scoring more sentences than one chunk of lower-layer states gives the same scores.
+    many = TEXTS * 200
+    context = [Context(many[i - 1] if i else "", "Netralitas ASN") for i in range(len(many))]
+    probabilities = model.predict_proba(many, context=context)
+    assert np.abs(probabilities[8:16] - probabilities[1208:1216]).max() < 1e-5
+
+
+@pytest.mark.parametrize("overrides", [{"train_layers": 0}, {"method": "head"}])
+def test_transformer_late_fusion_needs_frozen_lower_layers(tiny_bert, overrides):
+    with pytest.raises(ConfigError, match="late"):
+        fit(small_config(tiny_bert, context_fusion="late", **overrides))
+
+
+@pytest.mark.parametrize("fusion", ["input", "late"])
+def test_transformer_long_text_cost_is_bounded(tiny_bert, fusion):
+    tagger = Tagger(fit(small_config(tiny_bert, epochs=1, context_fusion=fusion)))
     paragraph = " ".join(TEXTS) + " "
     short, huge = (paragraph * 200)[:10_000], paragraph * (10_000_000 // len(paragraph))
 

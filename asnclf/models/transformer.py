@@ -31,6 +31,8 @@ from asnclf.models.base import Context, Model, Split
 from asnclf.thresholds import tune_thresholds
 
 CONTEXTS = ("none", "previous", "title", "previous+title")
+FUSIONS = ("input", "late")
+LATE_CHUNK = 1024  # sentences whose lower-layer states are held at once when scoring with late fusion
 METHODS = ("lora", "frozen_embeddings", "head")
 
 
@@ -46,6 +48,14 @@ class TransformerConfig(Config):
         context: what the encoder sees besides the sentence: ``none``, ``previous``
             (the sentence before), ``title`` or ``previous+title``.
         context_tokens: tokens of context kept (each part).
+        context_fusion: how the context reaches the sentence. ``input``: as a second segment
+            of the encoder's input, so every layer runs over sentence and context together.
+            ``late``: every text (sentence, previous sentence, title) goes through the frozen
+            lower layers alone, once, and the trained top layers of each sentence also attend
+            to its context's lower-layer states (marked by a trained vector). A sentence's
+            states serve as the next sentence's context, so the lower layers see each text
+            once: about half the compute of ``input``. Needs frozen lower layers
+            (``0 < train_layers <`` the encoder's depth) and a BERT-style layer.
         max_length: tokens of the sentence kept.
         method: ``lora`` (adapters on a frozen encoder), ``frozen_embeddings`` (all but the
             word embeddings trained) or ``head`` (encoder frozen).
@@ -79,6 +89,7 @@ class TransformerConfig(Config):
     prefix: str = "query: "
     context: str = "previous"
     context_tokens: int = 24
+    context_fusion: str = "input"
     max_length: int = 64
     method: str = "lora"
     train_layers: int = 4
@@ -105,6 +116,8 @@ class TransformerConfig(Config):
     def __post_init__(self) -> None:
         if self.context not in CONTEXTS:
             raise ConfigError(f"context must be one of {list(CONTEXTS)}, got {self.context!r}")
+        if self.context_fusion not in FUSIONS:
+            raise ConfigError(f"context_fusion must be one of {list(FUSIONS)}, got {self.context_fusion!r}")
         if self.method not in METHODS:
             raise ConfigError(f"method must be one of {list(METHODS)}, got {self.method!r}")
         for name in ("max_length", "epochs", "batch_size", "eval_batch_size", "lora_r"):
@@ -205,6 +218,13 @@ class TransformerModel(Model):
         self.frozen_layers_ = n_layers - self.config.train_layers if 0 < self.config.train_layers < n_layers else 0
         if self.config.method == "head":
             self.frozen_layers_ = n_layers
+        if self._late() and not 0 < self.frozen_layers_ < n_layers:
+            raise ConfigError(
+                "context_fusion 'late' needs frozen lower layers and trained top layers: "
+                f"set 0 < train_layers < {n_layers} and method 'lora' or 'frozen_embeddings'"
+            )
+        if self._late() and not hasattr(getattr(encoder.encoder.layer[0], "attention", None), "self"):
+            raise ConfigError("context_fusion 'late' needs a BERT-style encoder layer (attention.self.query/key/value)")
         trained_layers = list(range(self.frozen_layers_, n_layers))
         if self.config.method == "lora":
             from peft import LoraConfig, get_peft_model
@@ -230,29 +250,49 @@ class TransformerModel(Model):
                     not self.frozen_layers_ and "word_embeddings" not in name
                 )
         self.device_ = self._resolve_device(for_training=for_training)
-        self.network_ = _network(encoder, len(self.labels), self.config.dropout).to(self.device_)
+        self.network_ = _network(encoder, len(self.labels), self.config.dropout, memory=self._late()).to(self.device_)
         self.tokenizer_ = tokenizer
         self.network_.train(for_training)
+
+    def _late(self) -> bool:
+        return self.config.context_fusion == "late"
 
     def _trainable(self) -> dict[str, Any]:
         return {name: p for name, p in self.network_.named_parameters() if p.requires_grad}
 
     # ------------------------------------------------------------------ encoding
-    def _encode(self, texts: list[str], context: list[Context]) -> list[tuple[list[int], int]]:
-        """Token ids per text, and the length of the sentence segment (pooled)."""
+    def _encode(self, texts: list[str], context: list[Context]) -> list[Any]:
+        """Token ids per text, and the length of the sentence segment (pooled).
+
+        With late fusion each item also lists its context parts, each encoded exactly as a
+        sentence of that text would be (so the states of a sentence are reused as the context
+        of the next).
+        """
         tokenizer, config = self.tokenizer_, self.config
         first = tokenizer([config.prefix + t for t in texts], add_special_tokens=False)["input_ids"]
-        parts: list[list[list[int]]] = [[] for _ in texts]
         keys = {"none": (), "previous": ("previous",), "title": ("title",), "previous+title": ("previous", "title")}[
             config.context
         ]
+        layout = _special_layout(tokenizer)
+        if self._late():
+            alone = [tuple(layout.single_prefix + ids[: config.max_length - 2] + layout.single_suffix) for ids in first]
+            memory: list[list[tuple[int, ...]]] = [[] for _ in texts]
+            for key in keys:
+                values = [getattr(c, key) for c in context]
+                encoded = tokenizer([config.prefix + v for v in values], add_special_tokens=False)["input_ids"]
+                for i, (value, ids) in enumerate(zip(values, encoded)):
+                    if value:
+                        memory[i].append(
+                            tuple(layout.single_prefix + ids[: config.max_length - 2] + layout.single_suffix)
+                        )
+            return [(list(ids), len(ids) - len(layout.single_suffix), parts) for ids, parts in zip(alone, memory)]
+        parts: list[list[list[int]]] = [[] for _ in texts]
         for key in keys:
             values = [getattr(c, key) for c in context]
             encoded = tokenizer(values, add_special_tokens=False)["input_ids"]
             for i, ids in enumerate(encoded):
                 if ids:
                     parts[i].extend(ids[: config.context_tokens])
-        layout = _special_layout(tokenizer)
         out = []
         for ids, extra in zip(first, parts):
             ids = ids[: config.max_length - 2]
@@ -261,7 +301,7 @@ class TransformerModel(Model):
             out.append((full, len(sentence) - len(layout.single_suffix)))
         return out
 
-    def _batch(self, encoded: list[tuple[list[int], int]], indices: list[int]) -> dict[str, Any]:
+    def _batch(self, encoded: list[Any], indices: list[int]) -> dict[str, Any]:
         import torch
 
         pad = self.tokenizer_.pad_token_id or 0
@@ -270,7 +310,7 @@ class TransformerModel(Model):
         mask = torch.zeros((len(indices), width), dtype=torch.long)
         pool = torch.zeros((len(indices), width), dtype=torch.float32)
         for row, i in enumerate(indices):
-            tokens, sentence_length = encoded[i]
+            tokens, sentence_length = encoded[i][:2]
             ids[row, : len(tokens)] = torch.tensor(tokens)
             mask[row, : len(tokens)] = 1
             pool[row, :sentence_length] = 1.0
@@ -419,13 +459,25 @@ class TransformerModel(Model):
         return self
 
     # ------------------------------------------------------------------ inference
-    def _bottom_states(self, encoded: list[tuple[list[int], int]]) -> list[Any] | None:
-        """Outputs of the frozen lower layers, once per sentence (None when none are frozen)."""
-        import torch
+    def _bottom_states(self, encoded: list[Any]) -> Any:
+        """Outputs of the frozen lower layers, once per sentence (None when none are frozen).
+
+        With late fusion: a dict from each distinct token sequence (sentences and their context
+        parts) to its states, so a text met as a sentence and as context is encoded once.
+        """
 
         if not self.frozen_layers_:
             return None
         self.network_.eval()
+        if self._late():
+            distinct = list(dict.fromkeys(seq for item in encoded for seq in (tuple(item[0]), *item[2])))
+            sequences = [(list(seq), len(seq)) for seq in distinct]
+            return dict(zip(distinct, self._bottom_states_of(sequences)))
+        return self._bottom_states_of(encoded)
+
+    def _bottom_states_of(self, encoded: list[Any]) -> list[Any]:
+        import torch
+
         states: list[Any] = [None] * len(encoded)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
         with torch.inference_mode():
@@ -437,13 +489,25 @@ class TransformerModel(Model):
                     states[i] = hidden[row, : len(encoded[i][0])].clone()
         return states
 
-    def _logits(self, encoded: list[tuple[list[int], int]], indices: list[int], cache: list[Any] | None) -> Any:
+    def _logits(self, encoded: list[Any], indices: list[int], cache: Any) -> Any:
         """Logits of a batch: from the cached lower layers when there are any."""
         import torch
 
         batch = self._batch(encoded, indices)
         if cache is None:
             return self.network_(**batch)
+        if self._late():
+            hidden = torch.nn.utils.rnn.pad_sequence([cache[tuple(encoded[i][0])] for i in indices], batch_first=True)
+            width = self.config.context_tokens
+            parts = [[cache[seq][:width] for seq in encoded[i][2]] for i in indices]
+            memory = [torch.cat(p) if p else hidden.new_zeros((1, hidden.shape[-1])) for p in parts]
+            memory_mask = torch.zeros((len(indices), max(len(m) for m in memory)), device=self.device_)
+            for row, p in enumerate(parts):
+                memory_mask[row, : sum(len(x) for x in p)] = 1.0
+            memory_states = torch.nn.utils.rnn.pad_sequence(memory, batch_first=True)
+            return self.network_.top_late(
+                hidden, batch["attention_mask"], memory_states, memory_mask, batch["pool_mask"], self.frozen_layers_
+            )
         hidden = torch.nn.utils.rnn.pad_sequence([cache[i] for i in indices], batch_first=True)
         return self.network_.top(hidden, batch["attention_mask"], batch["pool_mask"], self.frozen_layers_)
 
@@ -466,7 +530,15 @@ class TransformerModel(Model):
         return out
 
     def _predict_proba(self, texts: list[str], context: list[Context]) -> np.ndarray:
-        return self._probabilities(self._encode(texts, context))
+        if not self._late():
+            return self._probabilities(self._encode(texts, context))
+        # Lower-layer states of a chunk of neighbouring sentences at a time: bounded memory,
+        # and each sentence's states still serve as its successor's context.
+        out = []
+        for start in range(0, len(texts), LATE_CHUNK):
+            encoded = self._encode(texts[start : start + LATE_CHUNK], context[start : start + LATE_CHUNK])
+            out.append(self._probabilities(encoded, self._bottom_states(encoded)))
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
     # ------------------------------------------------------------------ artifact
     def _manifest_extra(self) -> dict[str, Any]:
@@ -520,7 +592,7 @@ class TransformerModel(Model):
 # ---------------------------------------------------------------------- network
 
 
-def _network(encoder: Any, n_labels: int, dropout: float) -> Any:
+def _network(encoder: Any, n_labels: int, dropout: float, *, memory: bool = False) -> Any:
     import torch
 
     class _Network(torch.nn.Module):
@@ -531,6 +603,8 @@ def _network(encoder: Any, n_labels: int, dropout: float) -> Any:
             self.encoder = encoder
             self.dropout = torch.nn.Dropout(dropout)
             self.head = torch.nn.Linear(encoder.config.hidden_size, n_labels)
+            if memory:  # marks context states for the top layers (late fusion)
+                self.memory = torch.nn.Parameter(torch.zeros(encoder.config.hidden_size))
 
         def forward(self, input_ids: Any, attention_mask: Any, pool_mask: Any) -> Any:
             states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -568,6 +642,36 @@ def _network(encoder: Any, n_labels: int, dropout: float) -> Any:
             for layer in bert.encoder.layer[start:]:
                 hidden = layer(hidden, mask)
             return self.classify(hidden, pool_mask)
+
+        def top_late(
+            self, hidden: Any, attention_mask: Any, memory: Any, memory_mask: Any, pool_mask: Any, start: int
+        ) -> Any:
+            """Like ``top``, with every layer also attending to fixed context states (``memory``)."""
+            memory = memory + self.memory
+            keys_mask = torch.cat([memory_mask, attention_mask.to(memory_mask.dtype)], dim=1)
+            bias = (1.0 - keys_mask)[:, None, None, :] * torch.finfo(hidden.dtype).min
+            for layer in self._bert().encoder.layer[start:]:
+                hidden = self._attend_with_memory(layer, hidden, memory, bias.to(hidden.dtype))
+            return self.classify(hidden, pool_mask)
+
+        def _attend_with_memory(self, layer: Any, hidden: Any, memory: Any, bias: Any) -> Any:
+            attention = layer.attention.self
+            batch, length, _ = hidden.shape
+            both = torch.cat([memory, hidden], dim=1)
+
+            def heads(states: Any) -> Any:
+                return states.view(batch, states.shape[1], -1, attention.attention_head_size).transpose(1, 2)
+
+            context = torch.nn.functional.scaled_dot_product_attention(
+                heads(attention.query(hidden)),
+                heads(attention.key(both)),
+                heads(attention.value(both)),
+                attn_mask=bias,
+                dropout_p=attention.dropout.p if self.training else 0.0,
+                scale=attention.attention_head_size**-0.5,
+            )
+            attended = layer.attention.output(context.transpose(1, 2).reshape(batch, length, -1), hidden)
+            return layer.output(layer.intermediate(attended), attended)
 
     return _Network()
 
