@@ -2,7 +2,8 @@
 
 Each recipe is a set of overrides of a training config (``training/transformer.json`` by
 default). Every recipe × seed is trained on the train split with early stopping and
-thresholds on dev, then scored on dev and test (sentence macro-F1 with the dev thresholds).
+thresholds on dev (``asnclf.training.train``, as ``asnclf train`` does), then scored on dev
+and test (sentence macro-F1 with the dev thresholds).
 Rows are appended to a JSONL file as they finish, so an interrupted run keeps what it did, and
 a Markdown table (mean and per-seed scores, training time) is rendered from the rows.
 
@@ -35,15 +36,16 @@ def run(args: argparse.Namespace) -> None:
     from sklearn.metrics import f1_score
 
     from asnclf.corpus import read_labeled, split_path
-    from asnclf.models.transformer import TransformerConfig, TransformerModel
+    from asnclf.models.transformer import TransformerConfig
     from asnclf.provenance import machine, provenance
+    from asnclf.training import train
 
     base = json.loads(Path(args.config).read_text(encoding="utf-8"))
     base.update(device=args.device)
     if args.backbone:
         base["backbone"] = args.backbone
     recipes = json.loads(Path(args.recipes).read_text(encoding="utf-8"))
-    data = {name: read_labeled(split_path(name)) for name in ("train", "dev", "test")}
+    data = {name: read_labeled(split_path(name)) for name in ("dev", "test")}
     rows_path = Path(args.rows)
     rows_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -52,17 +54,8 @@ def run(args: argparse.Namespace) -> None:
             if args.time_budget and time.perf_counter() - started > args.time_budget:
                 print(f"time budget spent: {name} seed {seed} not run", file=sys.stderr)
                 continue
-            model = TransformerModel(TransformerConfig(**{**base, **overrides, "seed": seed}))
             fit_started = time.perf_counter()
-            train, dev = data["train"], data["dev"]
-            model.fit(
-                train.texts,
-                train.labels,
-                context=train.context,
-                dev_texts=dev.texts,
-                dev_labels=dev.labels,
-                dev_context=dev.context,
-            )
+            model = train("transformer", TransformerConfig(**{**base, **overrides, "seed": seed}))
             row = {
                 "recipe": name,
                 "seed": seed,

@@ -465,7 +465,6 @@ class TransformerModel(Model):
         With late fusion: a dict from each distinct token sequence (sentences and their context
         parts) to its states, so a text met as a sentence and as context is encoded once.
         """
-
         if not self.frozen_layers_:
             return None
         self.network_.eval()
