@@ -11,10 +11,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("peft")
 
+from asnclf.augment import noisy_copy
 from asnclf.errors import BackboneError, ConfigError
 from asnclf.models import load_model
-from asnclf.models.base import Context
-from asnclf.models.transformer import TransformerConfig, TransformerModel
+from asnclf.models.base import Context, Split
+from asnclf.models.transformer import TransformerConfig, TransformerModel, _epoch_variants, _noisy_split
 from asnclf.tagger import Tagger
 from tests.tiny_bert import build_tiny_bert
 
@@ -124,9 +125,11 @@ def test_transformer_same_seed_same_weights(tiny_bert):
     ]
 
 
-@pytest.mark.parametrize("stop_after,fusion", [(3, "input"), (5, "input"), (3, "late")])
-def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after, fusion):
-    settings = dict(epochs=3, dropout=0.1, lora_dropout=0.1, context_fusion=fusion)
+@pytest.mark.parametrize(
+    "stop_after,fusion,augment", [(3, "input", 0.0), (5, "input", 0.0), (3, "late", 0.0), (5, "late", 0.5)]
+)
+def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after, fusion, augment):
+    settings = dict(epochs=3, dropout=0.1, lora_dropout=0.1, context_fusion=fusion, augment=augment)
     straight = fit(small_config(tiny_bert, **settings))
     checkpoint = str(tmp_path / "checkpoint")
     fit(small_config(tiny_bert, **settings, checkpoint_dir=checkpoint, max_steps=stop_after))
@@ -180,6 +183,8 @@ def test_transformer_missing_base_is_a_clear_error(tiny_bert, tmp_path):
         ("device", "gpu"),
         ("device", "cuda:x"),
         ("context_fusion", "early"),
+        ("augment", 1.5),
+        ("augment", -0.1),
     ],
 )
 def test_transformer_config_rejects_bad_values(field, value):
@@ -240,3 +245,26 @@ def test_transformer_long_text_cost_is_bounded(tiny_bert, fusion):
     huge_time, result = best_time(huge)
     assert result.truncated
     assert huge_time <= 2 * short_time + 0.05
+
+
+def test_transformer_augment_trains_on_noisy_copies(tiny_bert):
+    train = Split(TEXTS, TransformerModel(small_config(tiny_bert)).labels.encode(LABELS), CONTEXT)
+    texts, context = _noisy_split(train, 13)
+    assert texts == [noisy_copy(t, 13) for t in TEXTS]
+    # a sentence's noisy copy is its successor's noisy previous sentence
+    assert [c.previous for c in context[1:]] == texts[:-1] and context[0].previous == ""
+    assert _epoch_variants(8, 0.0, 13, 0) == list(range(8))
+    assert _epoch_variants(8, 1.0, 13, 0) == list(range(8, 16))
+    mixed = [_epoch_variants(400, 0.3, 13, epoch) for epoch in range(2)]
+    assert mixed[0] != mixed[1] and all(90 <= sum(i >= 400 for i in m) <= 150 for m in mixed)
+    assert mixed[0] == _epoch_variants(400, 0.3, 13, 0)
+
+
+def test_transformer_augment_changes_training_only(tiny_bert, tmp_path):
+    settings = dict(epochs=3, context_fusion="late", context="previous+title")
+    clean, noisy = fit(small_config(tiny_bert, **settings)), fit(small_config(tiny_bert, **settings, augment=1.0))
+    assert any(not np.array_equal(clean.trained_state_[n], noisy.trained_state_[n]) for n in clean.trained_state_)
+    before = noisy.predict_proba(TEXTS, context=CONTEXT)
+    loaded = load_model(noisy.save(tmp_path / "model"))
+    assert loaded.config.augment == 1.0
+    assert np.array_equal(before, loaded.predict_proba(TEXTS, context=CONTEXT))

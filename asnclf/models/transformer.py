@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from asnclf.artifacts import load_arrays, read_json, read_manifest, save_arrays, save_directory, write_json
+from asnclf.augment import noisy_copy
 from asnclf.config import Config
 from asnclf.errors import ArtifactIntegrityError, BackboneError, ConfigError
 from asnclf.models.base import Context, Model, Split
@@ -63,6 +64,10 @@ class TransformerConfig(Config):
             layers below are frozen, so their outputs are computed once per sentence and
             cached: each epoch then runs only the top layers, several times faster on a CPU.
         lora_r, lora_alpha, lora_dropout, lora_targets: LoRA settings.
+        augment: share of the training sentences that each epoch sees as a noisy copy
+            (typing slips, lost capitals, dropped quotes and commas, glued words:
+            ``asnclf.augment.noisy_copy``, one fixed copy per sentence, with its context noisy
+            alike) instead of the clean text, drawn anew every epoch (0: never).
         epochs: maximum passes over the training data.
         batch_size: sentences per training step.
         learning_rate: for the encoder's trained weights (adapters).
@@ -91,6 +96,7 @@ class TransformerConfig(Config):
     context_tokens: int = 24
     context_fusion: str = "input"
     max_length: int = 64
+    augment: float = 0.0
     method: str = "lora"
     train_layers: int = 4
     lora_r: int = 16
@@ -130,6 +136,8 @@ class TransformerConfig(Config):
             raise ConfigError(f"max_length must be >= 4, got {self.max_length}")
         if not 0 <= self.dropout < 1 or not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:
             raise ConfigError("dropout, lora_dropout and warmup_ratio must be in [0, 1)")
+        if not 0 <= self.augment <= 1:
+            raise ConfigError(f"augment must be in [0, 1], got {self.augment}")
         if self.learning_rate <= 0 or self.head_learning_rate <= 0:
             raise ConfigError("learning rates must be > 0")
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):
@@ -327,8 +335,10 @@ class TransformerModel(Model):
         self._build(for_training=True)
         config = self.config
         encoded = self._encode(train.texts, train.context)
+        # Every training item is a clean (index i) or a noisy (index n + i) variant of sentence i.
+        variants = encoded + (self._encode(*_noisy_split(train, config.seed)) if config.augment else [])
         dev_encoded = self._encode(dev.texts, dev.context) if dev is not None else None
-        cache = self._bottom_states(encoded)
+        cache = self._bottom_states(variants)
         dev_cache = self._bottom_states(dev_encoded) if dev_encoded is not None else None
         y = torch.tensor(train.y, dtype=torch.float32, device=self.device_)
         positives = train.y.sum(axis=0)
@@ -368,11 +378,13 @@ class TransformerModel(Model):
         bar = tqdm(total=total, initial=state.step, desc="training", unit="step", disable=None)
         try:
             while state.epoch < config.epochs:
-                batches = _length_sorted_batches(encoded, config.batch_size, config.seed + state.epoch)
+                chosen = _epoch_variants(len(encoded), config.augment, config.seed, state.epoch)
+                view = [variants[i] for i in chosen]
+                batches = _length_sorted_batches(view, config.batch_size, config.seed + state.epoch)
                 self.network_.train()
                 for position in range(state.batch_in_epoch, len(batches)):
                     indices = batches[position]
-                    logits = self._logits(encoded, indices, cache)
+                    logits = self._logits(variants, [chosen[i] for i in indices], cache)
                     loss = loss_fn(logits, y[indices])
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
@@ -710,6 +722,27 @@ def _find(haystack: list[int], needle: list[int], start: int = 0) -> int:
         if haystack[i : i + len(needle)] == needle:
             return i
     raise BackboneError("cannot tell where the tokenizer puts its special tokens")
+
+
+def _noisy_split(split: Split, seed: int) -> tuple[list[str], list[Context]]:
+    """Noisy copies of a split's texts and context; a sentence's copy is also its successor's
+    noisy previous sentence, so the two share one encoding."""
+    texts = [noisy_copy(text, seed) for text in split.texts]
+    context = [
+        Context(noisy_copy(c.previous, seed) if c.previous else "", noisy_copy(c.title, seed) if c.title else "")
+        for c in split.context
+    ]
+    return texts, context
+
+
+def _epoch_variants(n: int, share: float, seed: int, epoch: int) -> list[int]:
+    """For each of ``n`` sentences, the clean (``i``) or noisy (``n + i``) variant one epoch
+    trains on: the noisy one with probability ``share``, from a generator seeded by seed and
+    epoch (so a resumed epoch draws the same)."""
+    if not share:
+        return list(range(n))
+    noisy = np.random.default_rng([seed, epoch, 7]).random(n) < share
+    return [n + i if flip else i for i, flip in enumerate(noisy)]
 
 
 def _length_sorted_batches(encoded: list[tuple[list[int], int]], batch_size: int, seed: int) -> list[list[int]]:
