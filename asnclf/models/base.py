@@ -142,7 +142,7 @@ class Model(abc.ABC):
         elif self.thresholds_ is None:
             self.thresholds_ = np.full(len(self.labels), 0.5)
         self.training_ = {"train_size": len(train), "dev_size": 0 if dev is None else len(dev[0]),
-                          "data_sha256": data_sha256, "seed": self.config.seed}
+                          "data_sha256": data_sha256, "seed": self.config.seed, **self._training_record()}
         return self
 
     def predict_proba(self, texts: Sequence[object], *, context: ContextLike = None) -> np.ndarray:
@@ -266,6 +266,10 @@ class Model(abc.ABC):
     @abc.abstractmethod
     def _read(self, directory: Path, manifest: dict[str, Any]) -> None:
         """Restore the fitted state from a verified directory."""
+
+    def _training_record(self) -> dict[str, Any]:
+        """What a kind adds to ``training_`` (the manifest's training record) after ``_fit``."""
+        return {}
 
     def _manifest_extra(self) -> dict[str, Any]:
         return {}

@@ -465,10 +465,8 @@ class TransformerModel(Model):
         thresholds = tune_thresholds(dev.y, probabilities)
         return float(f1_score(dev.y, probabilities >= thresholds, average="macro", zero_division=0))
 
-    def fit(self, *args: Any, **kwargs: Any) -> Model:
-        super().fit(*args, **kwargs)
-        self.training_.update(getattr(self, "training_extra_", {}))
-        return self
+    def _training_record(self) -> dict[str, Any]:
+        return dict(getattr(self, "training_extra_", {}))
 
     # ------------------------------------------------------------------ inference
     def _bottom_states(self, encoded: list[Any]) -> Any:
