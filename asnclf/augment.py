@@ -16,17 +16,27 @@ __all__ = ["noisy_copy"]
 
 # Neighbouring keys on a QWERTY keyboard (the layout Indonesian writers use).
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_NEIGHBOURS: dict[str, str] = {}
-for _row_index, _row in enumerate(_KEYBOARD_ROWS):
-    for _col, _key in enumerate(_row):
-        near = [_row[c] for c in (_col - 1, _col + 1) if 0 <= c < len(_row)]
-        for other in (_row_index - 1, _row_index + 1):
-            if 0 <= other < len(_KEYBOARD_ROWS):
-                near += [_KEYBOARD_ROWS[other][c] for c in (_col, _col + 1) if c < len(_KEYBOARD_ROWS[other])]
-        _NEIGHBOURS[_key] = "".join(near)
+
+
+def _keyboard_neighbours() -> dict[str, str]:
+    """Each letter's neighbouring keys: left and right in its row, and the two touching keys
+    of the staggered rows above (same column and the next) and below (previous and same)."""
+    neighbours = {}
+    for r, row in enumerate(_KEYBOARD_ROWS):
+        for c, key in enumerate(row):
+            near = [row[i] for i in (c - 1, c + 1) if 0 <= i < len(row)]
+            if r > 0:
+                near += [_KEYBOARD_ROWS[r - 1][i] for i in (c, c + 1) if i < len(_KEYBOARD_ROWS[r - 1])]
+            if r + 1 < len(_KEYBOARD_ROWS):
+                near += [_KEYBOARD_ROWS[r + 1][i] for i in (c - 1, c) if 0 <= i < len(_KEYBOARD_ROWS[r + 1])]
+            neighbours[key] = "".join(near)
+    return neighbours
+
+
+_NEIGHBOURS = _keyboard_neighbours()
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
-_QUOTES_AND_COMMAS = re.compile(r"[\"“”‘’,]")
+_QUOTES_AND_COMMAS = re.compile(r"[\"“”‘’]|,(?!\d)")  # not the comma of a decimal (1,5)
 _SPACE_AFTER_PUNCTUATION = re.compile(r"(?<=[.,:;)])\s+(?=\w)")
 
 
@@ -38,8 +48,10 @@ def _slip(word: str, rng: random.Random) -> str:
         return word[:i] + word[i + 1 :]
     if kind == 1:
         return word[:i] + word[i] + word[i:]
-    if kind == 2:
+    if kind == 2 and word[i] != word[i + 1]:
         return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 2:  # swapping a doubled letter would change nothing
+        return word[:i] + word[i + 1 :]
     lower = word[i].lower()
     if lower not in _NEIGHBOURS:
         return word[:i] + word[i + 1 :]
@@ -63,7 +75,7 @@ def noisy_copy(
         seed: any int or string; together with the text it fixes the noise.
         slip_rate: chance that a word of four or more letters gets one typing slip.
         lowercase_rate: chance that the whole text is lower-cased.
-        punctuation_rate: chance that quotes and commas are dropped.
+        punctuation_rate: chance that quotes and commas (not decimal commas) are dropped.
         glue_rate: chance that spaces after punctuation are dropped (``kata.Kata``).
 
     Returns:

@@ -66,15 +66,13 @@ def main() -> int:
         y = model.labels.encode(data.labels)
         row = {"model": name, "kind": model.kind}
         for variant, copies in variants.items():
-            scores = [
-                f1_score(y, model.predict(texts, context=context), average="macro", zero_division=0)
-                for texts, context in copies
-            ]
+            predictions = [model.predict(texts, context=context) for texts, context in copies]
+            scores = [f1_score(y, predicted, average="macro", zero_division=0) for predicted in predictions]
             row[variant] = round(float(np.mean(scores)), 4)
             if variant == "as written":
-                predicted = model.predict(data.texts, context=data.context)
+                on_second_batch = predictions[0][second_batch]
                 row["second batch"] = round(
-                    float(f1_score(y[second_batch], predicted[second_batch], average="macro", zero_division=0)), 4
+                    float(f1_score(y[second_batch], on_second_batch, average="macro", zero_division=0)), 4
                 )
         rows.append(row)
         print(json.dumps(row), flush=True)

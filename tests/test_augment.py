@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from asnclf.augment import noisy_copy
+from asnclf.augment import _NEIGHBOURS, noisy_copy
 
 TEXT = 'Bawaslu mengimbau ASN tidak mengunggah foto bersama calon, kata Ketua Bawaslu, "jangan". Ia menambahkan.'
+PINNED = "Bawaslu mengimbau ASN tidak mengunvgah foto bersama caalon kata Ketua Bawaslu jangan. Ia menambahkan."
 SENTENCES = [TEXT, "Sebanyak 12 ASN telah dilaporkan ke BKN.", "Cuaca cerah sepanjang hari di kota itu."] * 20
 
 
 def test_noisy_copy_is_deterministic_per_text_and_seed():
-    assert noisy_copy(TEXT, 3) == noisy_copy(TEXT, 3)
+    # A pinned copy: the noise (and so augmented training) must not change between runs or versions unnoticed.
+    assert noisy_copy(TEXT, 3, slip_rate=0.3) == PINNED
     copies = {noisy_copy(TEXT, seed, slip_rate=0.3) for seed in range(20)}
     assert len(copies) > 5
 
@@ -40,6 +42,18 @@ def test_slips_change_words_slightly_and_keep_numbers(seed):
             if old.isdigit() or len(old.strip('.,"')) < 4:
                 assert new == old
         assert copy != text
+
+
+def test_noisy_copy_keeps_decimal_commas():
+    copy = noisy_copy(
+        "Dana Rp 1,5 miliar, kata dia.", 0, slip_rate=0, lowercase_rate=0, punctuation_rate=1, glue_rate=0
+    )
+    assert copy == "Dana Rp 1,5 miliar kata dia."
+
+
+def test_keyboard_neighbours_are_symmetric():
+    assert all(a in _NEIGHBOURS[b] for a in _NEIGHBOURS for b in _NEIGHBOURS[a])
+    assert set(_NEIGHBOURS["s"]) == set("adwezx")
 
 
 def test_noisy_copy_keeps_empty_text():

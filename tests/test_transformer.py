@@ -15,7 +15,7 @@ from asnclf.augment import noisy_copy
 from asnclf.errors import BackboneError, ConfigError
 from asnclf.models import load_model
 from asnclf.models.base import Context, Split
-from asnclf.models.transformer import TransformerConfig, TransformerModel, _epoch_variants, _noisy_split
+from asnclf.models.transformer import TransformerConfig, TransformerModel, _epoch_variants, _noisy_split, _same_training
 from asnclf.tagger import Tagger
 from tests.tiny_bert import build_tiny_bert
 
@@ -126,7 +126,8 @@ def test_transformer_same_seed_same_weights(tiny_bert):
 
 
 @pytest.mark.parametrize(
-    "stop_after,fusion,augment", [(3, "input", 0.0), (5, "input", 0.0), (3, "late", 0.0), (5, "late", 0.5)]
+    "stop_after,fusion,augment",
+    [(3, "input", 0.0), (5, "input", 0.0), (3, "late", 0.0), (5, "late", 0.5), (5, "input", 0.5)],
 )
 def test_transformer_resume_is_exact(tiny_bert, tmp_path, stop_after, fusion, augment):
     settings = dict(epochs=3, dropout=0.1, lora_dropout=0.1, context_fusion=fusion, augment=augment)
@@ -268,3 +269,26 @@ def test_transformer_augment_changes_training_only(tiny_bert, tmp_path):
     loaded = load_model(noisy.save(tmp_path / "model"))
     assert loaded.config.augment == 1.0
     assert np.array_equal(before, loaded.predict_proba(TEXTS, context=CONTEXT))
+
+
+@pytest.mark.parametrize("fusion", ["input", "late"])
+def test_transformer_augment_pairs_each_noisy_copy_with_its_labels(tiny_bert, fusion):
+    # Training on noisy copies only is training on the noisy split itself: same batches, same labels.
+    settings = dict(epochs=3, context_fusion=fusion, context="previous+title", dropout=0.1, lora_dropout=0.1)
+    augmented = fit(small_config(tiny_bert, **settings, augment=1.0))
+    split = Split(TEXTS, augmented.labels.encode(LABELS), CONTEXT)
+    texts, context = _noisy_split(split, 13)
+    assert texts != TEXTS
+    direct = TransformerModel(small_config(tiny_bert, **settings))
+    direct.fit(texts, LABELS, context=context, dev_texts=TEXTS, dev_labels=LABELS, dev_context=CONTEXT)
+    for name in augmented.trained_state_:
+        np.testing.assert_allclose(augmented.trained_state_[name], direct.trained_state_[name], atol=1e-5)
+
+
+def test_transformer_checkpoint_from_before_a_new_field_still_resumes():
+    current = TransformerConfig(augment=0.0).training_identity()
+    older = {k: v for k, v in current.items() if k != "augment"}
+    assert _same_training(older, current)
+    assert not _same_training(older, TransformerConfig(augment=0.3).training_identity())
+    assert not _same_training({**older, "epochs": 99}, current)
+    assert not _same_training(None, current)
