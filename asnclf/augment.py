@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["noisy_copy"]
+from asnclf.models.base import Context
+
+__all__ = ["noisy_copy", "noisy_texts"]
 
 # Neighbouring keys on a QWERTY keyboard (the layout Indonesian writers use).
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -90,3 +94,19 @@ def noisy_copy(
     if rng.random() < glue_rate:
         noisy = _SPACE_AFTER_PUNCTUATION.sub("", noisy)
     return noisy or text
+
+
+def noisy_texts(
+    texts: Sequence[str], context: Sequence[Context], seed: int | str = 0, **noise: Any
+) -> tuple[list[str], list[Context]]:
+    """Noisy copies of sentences and of their context (``noise``: ``noisy_copy``'s rates).
+
+    A sentence's copy is also its successor's noisy previous sentence, since both are the
+    same text under the same seed.
+    """
+    copies = [noisy_copy(text, seed, **noise) for text in texts]
+    noisy_context = [
+        c._replace(previous=noisy_copy(c.previous, seed, **noise), title=noisy_copy(c.title, seed, **noise))
+        for c in context
+    ]
+    return copies, noisy_context

@@ -40,7 +40,7 @@ def main() -> int:
 
     import asnclf
     from asnclf.artifacts import sha256_file
-    from asnclf.augment import noisy_copy
+    from asnclf.augment import noisy_texts
     from asnclf.corpus import read_labeled, sentence_rows, split_path
     from asnclf.provenance import machine, provenance
 
@@ -49,16 +49,11 @@ def main() -> int:
     articles = np.array([row["article_id"] for row in sentence_rows(data.articles)])
     second_batch = np.array([a.startswith(SECOND_BATCH) for a in articles])
 
-    def noisy(seed: str, slip_rate: float) -> tuple[list[str], list]:
-        def copy(text: str) -> str:
-            return noisy_copy(text, seed, slip_rate=slip_rate) if text else text
-
-        context = [c._replace(previous=copy(c.previous), title=copy(c.title)) for c in data.context]
-        return [copy(t) for t in data.texts], context
-
     variants = {"as written": [(data.texts, data.context)]}
     for rate in SLIP_RATES:
-        variants[f"noisy, slips {rate:.0%}"] = [noisy(f"benchmark-{s}", rate) for s in range(args.seeds)]
+        variants[f"noisy, slips {rate:.0%}"] = [
+            noisy_texts(data.texts, data.context, f"benchmark-{s}", slip_rate=rate) for s in range(args.seeds)
+        ]
 
     rows = []
     for name in args.models:

@@ -11,11 +11,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from asnclf.augment import noisy_copy
+from asnclf.augment import noisy_copy, noisy_texts
 from asnclf.errors import BackboneError, ConfigError
 from asnclf.models import load_model
 from asnclf.models.base import Context, Split
-from asnclf.models.transformer import TransformerConfig, TransformerModel, _epoch_variants, _noisy_split, _same_training
+from asnclf.models.transformer import TransformerConfig, TransformerModel, _epoch_variants, _same_training
 from asnclf.tagger import Tagger
 from tests.tiny_bert import build_tiny_bert
 
@@ -250,7 +250,7 @@ def test_transformer_long_text_cost_is_bounded(tiny_bert, fusion):
 
 def test_transformer_augment_trains_on_noisy_copies(tiny_bert):
     train = Split(TEXTS, TransformerModel(small_config(tiny_bert)).labels.encode(LABELS), CONTEXT)
-    texts, context = _noisy_split(train, 13)
+    texts, context = noisy_texts(train.texts, train.context, 13)
     assert texts == [noisy_copy(t, 13) for t in TEXTS]
     # a sentence's noisy copy is its successor's noisy previous sentence
     assert [c.previous for c in context[1:]] == texts[:-1] and context[0].previous == ""
@@ -277,7 +277,7 @@ def test_transformer_augment_pairs_each_noisy_copy_with_its_labels(tiny_bert, fu
     settings = dict(epochs=3, context_fusion=fusion, context="previous+title", dropout=0.1, lora_dropout=0.1)
     augmented = fit(small_config(tiny_bert, **settings, augment=1.0))
     split = Split(TEXTS, augmented.labels.encode(LABELS), CONTEXT)
-    texts, context = _noisy_split(split, 13)
+    texts, context = noisy_texts(split.texts, split.context, 13)
     assert texts != TEXTS
     direct = TransformerModel(small_config(tiny_bert, **settings))
     direct.fit(texts, LABELS, context=context, dev_texts=TEXTS, dev_labels=LABELS, dev_context=CONTEXT)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from asnclf.artifacts import load_arrays, read_json, read_manifest, save_arrays, save_directory, write_json
-from asnclf.augment import noisy_copy
+from asnclf.augment import noisy_texts
 from asnclf.config import Config
 from asnclf.errors import ArtifactIntegrityError, BackboneError, ConfigError
 from asnclf.models.base import Context, Model, Split
@@ -285,16 +285,18 @@ class TransformerModel(Model):
         ]
         layout = _special_layout(tokenizer)
         if self._late():
-            alone = [tuple(layout.single_prefix + ids[: config.max_length - 2] + layout.single_suffix) for ids in first]
+
+            def single(ids: list[int]) -> tuple[int, ...]:
+                return tuple(layout.single_prefix + ids[: config.max_length - 2] + layout.single_suffix)
+
+            alone = [single(ids) for ids in first]
             memory: list[list[tuple[int, ...]]] = [[] for _ in texts]
             for key in keys:
                 values = [getattr(c, key) for c in context]
                 encoded = tokenizer([config.prefix + v for v in values], add_special_tokens=False)["input_ids"]
                 for i, (value, ids) in enumerate(zip(values, encoded)):
                     if value:
-                        memory[i].append(
-                            tuple(layout.single_prefix + ids[: config.max_length - 2] + layout.single_suffix)
-                        )
+                        memory[i].append(single(ids))
             return [(list(ids), len(ids) - len(layout.single_suffix), parts) for ids, parts in zip(alone, memory)]
         parts: list[list[list[int]]] = [[] for _ in texts]
         for key in keys:
@@ -338,7 +340,9 @@ class TransformerModel(Model):
         config = self.config
         encoded = self._encode(train.texts, train.context)
         # Every training item is a clean (index i) or a noisy (index n + i) variant of sentence i.
-        variants = encoded + (self._encode(*_noisy_split(train, config.seed)) if config.augment else [])
+        variants = encoded + (
+            self._encode(*noisy_texts(train.texts, train.context, config.seed)) if config.augment else []
+        )
         dev_encoded = self._encode(dev.texts, dev.context) if dev is not None else None
         cache = self._bottom_states(variants)
         dev_cache = self._bottom_states(dev_encoded) if dev_encoded is not None else None
@@ -731,16 +735,6 @@ def _same_training(stored: Any, current: dict[str, Any]) -> bool:
         return False
     defaults = TransformerConfig().training_identity()
     return {**{k: defaults[k] for k in current.keys() - stored.keys() if k in defaults}, **stored} == current
-
-
-def _noisy_split(split: Split, seed: int) -> tuple[list[str], list[Context]]:
-    """Noisy copies of a split's texts and context; a sentence's copy is also its successor's
-    noisy previous sentence, so the two share one encoding."""
-    texts = [noisy_copy(text, seed) for text in split.texts]
-    context = [
-        c._replace(previous=noisy_copy(c.previous, seed), title=noisy_copy(c.title, seed)) for c in split.context
-    ]
-    return texts, context
 
 
 def _epoch_variants(n: int, share: float, seed: int, epoch: int) -> list[int]:
